@@ -1,0 +1,127 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard-server", targets: ["switchboard-server"]),
+        .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
+        .library(name: "SwitchboardRPC", targets: ["SwitchboardRPC"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // libprotobuf-c from the system (Debian: libprotobuf-c-dev).
+        .systemLibrary(
+            name: "CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+        // protoc-c output for Protos/ (generated, committed) and small C helpers around it.
+        .target(
+            name: "CSwitchboardProto",
+            dependencies: ["CProtobufC"]
+        ),
+        // Swift message types and their protobuf-c bridges (generated, committed).
+        .target(
+            name: "SwitchboardProto",
+            dependencies: ["CProtobufC", "CSwitchboardProto"],
+            swiftSettings: swiftSettings
+        ),
+        // ttrpc framing, envelope, status and errors, the NIO server and client transports.
+        .target(
+            name: "SwitchboardRPC",
+            dependencies: [
+                "SwitchboardProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Service descriptors, server protocols and typed clients (generated, committed).
+        .target(
+            name: "SwitchboardServices",
+            dependencies: ["SwitchboardProto", "SwitchboardRPC"],
+            swiftSettings: swiftSettings
+        ),
+        // The services Switchboard serves: translate proto <-> core.
+        .target(
+            name: "SwitchboardServer",
+            dependencies: [
+                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The typed async client library.
+        .target(
+            name: "SwitchboardClient",
+            dependencies: ["SwitchboardProto", "SwitchboardRPC", "SwitchboardServices"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "switchboard-server",
+            dependencies: [
+                "SwitchboardServer", "SwitchboardRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The RPC benchmark: load generator, Swift echo server, and the Go ttrpc peer driver.
+        .executableTarget(
+            name: "switchboard-rpc-bench",
+            dependencies: [
+                "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/RPCBench",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchboardTestSupport",
+            dependencies: [
+                "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
+                "SwitchboardClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SwitchboardTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardProtoTests",
+            dependencies: ["SwitchboardProto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardRPCTests",
+            dependencies: [
+                "SwitchboardRPC", "SwitchboardProto", "SwitchboardServices", "SwitchboardClient",
+                "SwitchboardServer", "SwitchboardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
