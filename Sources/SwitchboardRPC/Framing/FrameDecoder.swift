@@ -1,0 +1,114 @@
+public import NIOCore
+
+/// What the frame decoder yields: a frame, or the header of a frame too large to accept.
+public enum InboundFrame: Sendable {
+    /// A whole frame.
+    case frame(Frame)
+    /// A frame whose announced length exceeds the limit. Its data is skipped without being
+    /// buffered, so the stream can be answered with `RESOURCE_EXHAUSTED` and the connection kept.
+    case oversized(FrameHeader)
+}
+
+/// A ttrpc framing violation after which the byte stream cannot be trusted; the connection closes.
+public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What was wrong.
+    public let description: String
+
+    /// The reserved first byte of a frame's length was not 0.
+    static func reservedByteSet(_ value: UInt8) -> FramingError {
+        FramingError(description: "reserved first byte of a frame header is \(value), must be 0")
+    }
+}
+
+/// Splits a ttrpc byte stream into frames.
+///
+/// ```
+///  +----------------+----------------+--------+--------+----------------...
+///  | length u32 BE  | stream id u32  | type u8| flags u8| data (length bytes)
+///  +----------------+----------------+--------+--------+----------------...
+/// ```
+/// The decoder never trusts a length: the reserved byte is checked as soon as it arrives (a
+/// non-zero byte throws ``FramingError`` and the connection closes), and a length above
+/// `maximumDataLength` is reported as ``InboundFrame/oversized(_:)`` before any of its data is
+/// buffered; the data is then discarded as it arrives.
+public struct FrameDecoder: ByteToMessageDecoder, Sendable {
+    public typealias InboundOut = InboundFrame
+
+    private enum State {
+        case header
+        /// Discarding the data of an oversized frame.
+        case skipping(remaining: Int)
+    }
+
+    /// The largest data length accepted.
+    public let maximumDataLength: Int
+    private var state = State.header
+
+    /// Creates a decoder; `maximumDataLength` is capped at 16 MiB - 1, what the header can hold.
+    public init(maximumDataLength: Int) {
+        precondition(maximumDataLength >= 0, "maximumDataLength must not be negative")
+        self.maximumDataLength = min(maximumDataLength, 0x00FF_FFFF)
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        switch try decode(buffer: &buffer) {
+        case .some(let frame):
+            context.fireChannelRead(wrapInboundOut(frame))
+            return .continue
+        case .none:
+            return .needMoreData
+        }
+    }
+
+    public mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
+        // A partial frame at the end of the stream is dropped with the connection.
+        try decode(context: context, buffer: &buffer)
+    }
+
+    /// Decodes at most one item from `buffer`; `nil` when more bytes are needed.
+    public mutating func decode(buffer: inout ByteBuffer) throws -> InboundFrame? {
+        while true {
+            switch state {
+            case .skipping(let remaining):
+                let skipped = min(remaining, buffer.readableBytes)
+                buffer.moveReaderIndex(forwardBy: skipped)
+                if skipped < remaining {
+                    state = .skipping(remaining: remaining - skipped)
+                    return nil
+                }
+                state = .header
+            case .header:
+                guard let reserved = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else {
+                    return nil
+                }
+                guard reserved == 0 else {
+                    throw FramingError.reservedByteSet(reserved)
+                }
+                guard
+                    let (length, streamID, type, flags) = buffer.getMultipleIntegers(
+                        at: buffer.readerIndex, as: (UInt32, UInt32, UInt8, UInt8).self
+                    )
+                else {
+                    return nil
+                }
+                let header = FrameHeader(
+                    length: length, streamID: streamID, type: FrameType(rawValue: type),
+                    flags: FrameFlags(rawValue: flags)
+                )
+                if Int(length) > maximumDataLength {
+                    buffer.moveReaderIndex(forwardBy: FrameHeader.size)
+                    state = .skipping(remaining: Int(length))
+                    return .oversized(header)
+                }
+                guard buffer.readableBytes >= FrameHeader.size + Int(length) else {
+                    return nil
+                }
+                buffer.moveReaderIndex(forwardBy: FrameHeader.size)
+                let data = buffer.readSlice(length: Int(length))!
+                return .frame(Frame(header: header, data: data))
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+public import SwitchboardProto
+
+/// A service a server can host: it registers its methods with a router.
+///
+/// Generated `ServiceProtocol`s refine it and implement the registration.
+public protocol RegistrableRPCService: Sendable {
+    /// Registers the service's methods with `router`.
+    func registerMethods(with router: inout RPCRouter)
+}
+
+/// The table of methods a server answers, by service and method name.
+public struct RPCRouter: Sendable {
+    /// A method, type-erased to its encoded request and response.
+    enum Handler: Sendable {
+        /// Decodes the request, runs the handler, encodes the response.
+        case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
+        /// Decodes the request and runs the handler, which writes encoded messages to the sink.
+        case serverStreaming(@Sendable ([UInt8], StreamSink, ServerContext) async throws -> Void)
+    }
+
+    private var services: [String: [String: Handler]] = [:]
+
+    /// Creates an empty router.
+    public init() {}
+
+    /// Creates a router holding the methods of `services`.
+    public init(services: [any RegistrableRPCService]) {
+        for service in services {
+            service.registerMethods(with: &self)
+        }
+    }
+
+    /// The registered methods.
+    public var methods: [MethodDescriptor] {
+        services.flatMap { service, methods in methods.keys.map { MethodDescriptor(service: service, method: $0) } }
+            .sorted { $0.description < $1.description }
+    }
+
+    /// Whether a service of that name has methods here.
+    public func hasService(_ name: String) -> Bool {
+        services[name] != nil
+    }
+
+    /// Registers a unary method; a method registered twice keeps the last handler.
+    public mutating func registerUnary<Input: ProtoMessage, Output: ProtoMessage>(
+        _ method: MethodDescriptor,
+        handler: @escaping @Sendable (Input, ServerContext) async throws -> Output
+    ) {
+        services[method.service, default: [:]][method.method] = .unary { payload, context in
+            let request = try decodeRequest(Input.self, payload)
+            let response = try await handler(request, context)
+            do {
+                return try response.serializedBytes()
+            } catch {
+                throw RPCError(code: .internal, message: "cannot encode the response: \(error)", cause: error)
+            }
+        }
+    }
+
+    /// Registers a server-streaming method.
+    public mutating func registerServerStreaming<Input: ProtoMessage, Output: ProtoMessage>(
+        _ method: MethodDescriptor,
+        handler: @escaping @Sendable (Input, RPCStreamWriter<Output>, ServerContext) async throws -> Void
+    ) {
+        services[method.service, default: [:]][method.method] = .serverStreaming { payload, sink, context in
+            let request = try decodeRequest(Input.self, payload)
+            try await handler(request, RPCStreamWriter(sink: sink), context)
+        }
+    }
+
+    func handler(service: String, method: String) -> Handler? {
+        services[service]?[method]
+    }
+}
+
+private func decodeRequest<Input: ProtoMessage>(_: Input.Type, _ payload: [UInt8]) throws(RPCError) -> Input {
+    do {
+        return try Input(serializedBytes: payload)
+    } catch {
+        throw RPCError(code: .invalidArgument, message: "invalid \(Input.self): \(error)", cause: error)
+    }
+}
+
+/// Sends the messages of a server-streaming call.
+public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
+    let sink: StreamSink
+
+    /// Sends one message. Suspends while the connection's send buffer is full, so a slow reader
+    /// slows only its own stream.
+    ///
+    /// - Throws: `RPCError` `CANCELLED` once the call has ended (the client left or the deadline
+    ///   passed), or `INTERNAL` when the message cannot be encoded.
+    public func write(_ message: Message) async throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try message.serializedBytes()
+        } catch {
+            throw RPCError(code: .internal, message: "cannot encode a stream message: \(error)", cause: error)
+        }
+        try await sink.send(bytes)
+    }
+
+    /// Sends each message of `messages` in order.
+    public func write(contentsOf messages: some Sequence<Message>) async throws {
+        for message in messages {
+            try await write(message)
+        }
+    }
+}
