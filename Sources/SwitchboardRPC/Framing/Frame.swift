@@ -78,7 +78,7 @@ public struct FrameHeader: Hashable, Sendable {
 }
 
 /// One ttrpc frame: its header and its data.
-public struct Frame: Sendable {
+public struct Frame: Sendable, Equatable {
     /// The header; `header.length` equals `data.readableBytes`.
     public var header: FrameHeader
     /// The data.

@@ -1,7 +1,7 @@
 public import NIOCore
 
 /// What the frame decoder yields: a frame, or the header of a frame too large to accept.
-public enum InboundFrame: Sendable {
+public enum InboundFrame: Sendable, Equatable {
     /// A whole frame.
     case frame(Frame)
     /// A frame whose announced length exceeds the limit. Its data is skipped without being

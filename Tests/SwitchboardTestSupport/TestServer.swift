@@ -1,0 +1,50 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+public import SwitchboardClient
+public import SwitchboardRPC
+public import SwitchboardServer
+
+/// A Switchboard RPC server on `127.0.0.1:<free port>` for one test.
+public struct TestServer: Sendable {
+    /// The server.
+    public let server: RPCServer
+    /// Its port.
+    public let port: Int
+
+    /// A new client connection to the server.
+    public func makeClient(configuration: RPCConnection.Configuration = .init()) -> SwitchboardClient {
+        SwitchboardClient(host: "127.0.0.1", port: port, configuration: configuration)
+    }
+
+    /// A new raw ttrpc connection to the server, for byte-level tests.
+    public func makeRawConnection() async throws -> RawConnection {
+        try await RawConnection.connect(port: port)
+    }
+}
+
+/// Runs `body` against a server (on a free port unless `configuration` names one) hosting Switchboard's services plus `extraServices` (by default
+/// the echo service), and shuts the server down gracefully afterwards, on success and failure alike.
+public func withTestServer<Result: Sendable>(
+    configuration: RPCServer.Configuration = .init(host: "127.0.0.1", port: 0),
+    extraServices: [any RegistrableRPCService] = [EchoService()],
+    _ body: (TestServer) async throws -> Result
+) async throws -> Result {
+    var logger = Logger(label: "switchboard.test")
+    logger.logLevel = .critical
+    let server = SwitchboardServer.makeServer(configuration: configuration, logger: logger, extraServices: extraServices)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run() }
+        do {
+            let address = try await server.listeningAddress
+            let result = try await body(TestServer(server: server, port: address.port!))
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+            return result
+        } catch {
+            server.beginGracefulShutdown()
+            group.cancelAll()
+            throw error
+        }
+    }
+}
