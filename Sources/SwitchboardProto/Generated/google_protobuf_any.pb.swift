@@ -179,3 +179,10 @@ extension Google_Protobuf_Any: ProtoMessage, _ProtoTopLevelMessage {
         c.pointee.value = arena.bytes(self.value)
     }
 }
+
+extension Google_Protobuf_Any: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(typeURL: "type_url \u{e9} 1", value: [0, 255, 2])
+    }
+}

@@ -90,3 +90,10 @@ extension Google_Rpc_Status: ProtoMessage, _ProtoTopLevelMessage {
         }
     }
 }
+
+extension Google_Rpc_Status: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(code: -1, message: "message \u{e9} 2", details: [Google_Protobuf_Any._sample, Google_Protobuf_Any._sample])
+    }
+}

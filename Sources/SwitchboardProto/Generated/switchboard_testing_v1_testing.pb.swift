@@ -352,6 +352,13 @@ extension TestingEchoRequest: ProtoMessage, _ProtoTopLevelMessage {
     }
 }
 
+extension TestingEchoRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(payload: [0, 255, 1], text: "text \u{e9} 2", delayMs: 3, failCode: -4, echoMetadata: ["echo_metadata \u{e9} 5", "echo_metadata \u{e9} 5"])
+    }
+}
+
 extension TestingEchoResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Testing__V1__EchoResponse
 
@@ -427,6 +434,13 @@ extension TestingEchoResponse: ProtoMessage, _ProtoTopLevelMessage {
     }
 }
 
+extension TestingEchoResponse: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(payload: [0, 255, 1], text: "text \u{e9} 2", index: 3, metadata: ["key \u{e9} 1": "value \u{e9} 2"])
+    }
+}
+
 extension TestingExpandRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Testing__V1__ExpandRequest
 
@@ -481,6 +495,13 @@ extension TestingExpandRequest: ProtoMessage, _ProtoTopLevelMessage {
         c.pointee.payload = arena.bytes(self.payload)
         c.pointee.fail_code = self.failCode
         c.pointee.interval_ms = self.intervalMs
+    }
+}
+
+extension TestingExpandRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(count: 1, payload: [0, 255, 2], failCode: -3, intervalMs: 4)
     }
 }
 
@@ -756,6 +777,13 @@ extension TestingKitchenSink: ProtoMessage, _ProtoTopLevelMessage {
     }
 }
 
+extension TestingKitchenSink: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(text: "text \u{e9} 1", blob: [0, 255, 2], i32: -3, i64: -4, u32: 5, u64: 6, s32: -7, s64: -8, f32: 9, f64: 10, sf32: -11, sf64: -12, flag: true, real: 14.5, precise: 15.5, color: .red, nested: TestingKitchenSink.Nested._sample, texts: ["texts \u{e9} 18", "texts \u{e9} 18"], blobs: [[0, 255, 19], [0, 255, 19]], numbers: [-20, -20], nesteds: [TestingKitchenSink.Nested._sample, TestingKitchenSink.Nested._sample], colors: [.red, .red], labels: ["key \u{e9} 1": "value \u{e9} 2"], counters: ["key \u{e9} 1": -2], nestedByName: ["key \u{e9} 1": TestingKitchenSink.Nested._sample], maybeText: "maybe_text \u{e9} 26", maybeCount: -27, choice: .choiceText("choice_text \u{e9} 28"), flags: [true, true], reals: [33.5, 33.5], outside: TestingOutside._sample, namesByID: [-1: "value \u{e9} 2"])
+    }
+}
+
 extension TestingKitchenSink.Nested: _ProtoBridged {
     typealias CMessage = Switchboard__Testing__V1__KitchenSink__Nested
 
@@ -771,6 +799,13 @@ extension TestingKitchenSink.Nested: _ProtoBridged {
     func fill(_ c: UnsafeMutablePointer<Switchboard__Testing__V1__KitchenSink__Nested>, arena: inout _ProtoArena) {
         if !self.name.isEmpty { c.pointee.name = arena.string(self.name, "name") }
         c.pointee.value = self.value
+    }
+}
+
+extension TestingKitchenSink.Nested: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(name: "name \u{e9} 1", value: -2)
     }
 }
 
@@ -822,5 +857,12 @@ extension TestingOutside: ProtoMessage, _ProtoTopLevelMessage {
 
     func fill(_ c: UnsafeMutablePointer<Switchboard__Testing__V1__Outside>, arena: inout _ProtoArena) {
         if let value = self.nested { c.pointee.nested = arena.message(value) }
+    }
+}
+
+extension TestingOutside: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(nested: TestingKitchenSink.Nested._sample)
     }
 }

@@ -114,6 +114,13 @@ extension HealthCheckRequest: ProtoMessage, _ProtoTopLevelMessage {
     }
 }
 
+extension HealthCheckRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(service: "service \u{e9} 1")
+    }
+}
+
 extension HealthCheckResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__HealthCheckResponse
 
@@ -164,5 +171,12 @@ extension HealthCheckResponse: ProtoMessage, _ProtoTopLevelMessage {
     func fill(_ c: UnsafeMutablePointer<Switchboard__V1__HealthCheckResponse>, arena: inout _ProtoArena) {
         c.pointee.status = .init(rawValue: .init(truncatingIfNeeded: self.status.rawValue))
         if !self.serverVersion.isEmpty { c.pointee.server_version = arena.string(self.serverVersion, "server_version") }
+    }
+}
+
+extension HealthCheckResponse: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(status: .serving, serverVersion: "server_version \u{e9} 2")
     }
 }

@@ -132,6 +132,13 @@ extension Ttrpc_Request: ProtoMessage, _ProtoTopLevelMessage {
     }
 }
 
+extension Ttrpc_Request: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(service: "service \u{e9} 1", method: "method \u{e9} 2", payload: [0, 255, 3], timeoutNano: -4, metadata: [Ttrpc_KeyValue._sample, Ttrpc_KeyValue._sample])
+    }
+}
+
 extension Ttrpc_Response: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Ttrpc__Response
 
@@ -185,6 +192,13 @@ extension Ttrpc_Response: ProtoMessage, _ProtoTopLevelMessage {
     }
 }
 
+extension Ttrpc_Response: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(status: Google_Rpc_Status._sample, payload: [0, 255, 2])
+    }
+}
+
 extension Ttrpc_KeyValue: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Ttrpc__KeyValue
 
@@ -235,5 +249,12 @@ extension Ttrpc_KeyValue: ProtoMessage, _ProtoTopLevelMessage {
     func fill(_ c: UnsafeMutablePointer<Ttrpc__KeyValue>, arena: inout _ProtoArena) {
         if !self.key.isEmpty { c.pointee.key = arena.string(self.key, "key") }
         if !self.value.isEmpty { c.pointee.value = arena.string(self.value, "value") }
+    }
+}
+
+extension Ttrpc_KeyValue: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(key: "key \u{e9} 1", value: "value \u{e9} 2")
     }
 }

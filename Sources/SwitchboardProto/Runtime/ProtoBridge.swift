@@ -232,3 +232,8 @@ struct _ProtoArena: ~Copyable {
         return memory
     }
 }
+
+/// A message that can make a value with every field set (generated), for round-trip tests.
+protocol _ProtoSampled {
+    static var _sample: Self { get }
+}
