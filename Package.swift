@@ -126,5 +126,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["SwitchboardTestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
