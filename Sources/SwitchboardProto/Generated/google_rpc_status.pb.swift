@@ -59,9 +59,9 @@ extension Google_Rpc_Status: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 

@@ -317,9 +317,9 @@ extension TestingEchoRequest: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -393,9 +393,9 @@ extension TestingEchoResponse: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -475,9 +475,9 @@ extension TestingExpandRequest: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -539,9 +539,9 @@ extension TestingKitchenSink: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -843,9 +843,9 @@ extension TestingOutside: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 

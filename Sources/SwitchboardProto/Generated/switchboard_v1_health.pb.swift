@@ -97,9 +97,9 @@ extension HealthCheckRequest: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -155,9 +155,9 @@ extension HealthCheckResponse: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 

@@ -96,9 +96,9 @@ extension Ttrpc_Request: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -173,9 +173,9 @@ extension Ttrpc_Response: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 
@@ -233,9 +233,9 @@ extension Ttrpc_KeyValue: ProtoMessage, _ProtoTopLevelMessage {
     ///
     /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
     ///   cannot encode.
-    public func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
         try _ProtoC.encode(self, body)
     }
 

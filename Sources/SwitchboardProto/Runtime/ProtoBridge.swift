@@ -47,26 +47,33 @@ enum _ProtoC {
     ) throws(ProtoDecodingError) -> M {
         // protobuf-c reads nothing for an empty input, but wants a valid pointer.
         var empty: UInt8 = 0
-        return try withUnsafeMutablePointer(to: &empty) { emptyPointer in
+        var decoded: M?
+        var failure: ProtoDecodingError?
+        withUnsafeMutablePointer(to: &empty) { emptyPointer in
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyPointer)
             // Unpacking allocates from a stack buffer (a bump allocator) instead of malloc.
-            return withUnsafeTemporaryAllocation(byteCount: decodeScratchBytes, alignment: 16) { scratch in
-                Result { () throws(ProtoDecodingError) -> M in
-                    let allocator = sb_bump_allocator_create(scratch.baseAddress, scratch.count)!
-                    guard let c = M.cUnpack(allocator, bytes.count, base) else {
-                        throw ProtoDecodingError(field: nil, reason: "is not a valid protobuf encoding of \(M.self)")
-                    }
-                    defer { M.cFree(c, allocator) }
-                    // protobuf-c cuts a string at its first NUL. A re-encoding shorter than the input
-                    // means something was dropped; the scan names the field (other causes, such as
-                    // a non-canonical encoding, pass).
+            withUnsafeTemporaryAllocation(byteCount: decodeScratchBytes, alignment: 16) { scratch in
+                let allocator = sb_bump_allocator_create(scratch.baseAddress, scratch.count)!
+                guard let c = M.cUnpack(allocator, bytes.count, base) else {
+                    failure = ProtoDecodingError(field: nil, reason: "is not a valid protobuf encoding of \(M.self)")
+                    return
+                }
+                defer { M.cFree(c, allocator) }
+                do throws(ProtoDecodingError) {
+                    // protobuf-c cuts a string at its first NUL. A re-encoding shorter than the
+                    // input means something was dropped; the scan names the field (other causes,
+                    // such as a non-canonical encoding, pass).
                     if M.cPackedSize(c) != bytes.count {
                         try rejectEmbeddedNul(c, base, bytes.count)
                     }
-                    return try M(c: c)
+                    decoded = try M(c: c)
+                } catch {
+                    failure = error
                 }
             }
-        }.get()
+        }
+        if let failure { throw failure }
+        return decoded!
     }
 
     private static func rejectEmbeddedNul<C>(
@@ -80,25 +87,26 @@ enum _ProtoC {
         }
     }
 
-    static func encode<M: _ProtoTopLevelMessage, Result>(
-        _ message: M, _ body: (Int, (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result {
-        try withUnsafeTemporaryAllocation(byteCount: encodeScratchBytes, alignment: 16) { scratch in
-            Swift.Result { () throws(ProtoEncodingError) -> Result in
-                var arena = _ProtoArena(scratch)
-                let c = arena.allocate(M.CMessage.self)
-                M.cInit(c)
-                message.fill(c, arena: &arena)
-                if let field = arena.fieldWithNul {
-                    throw ProtoEncodingError(field: field)
-                }
-                let size = M.cPackedSize(c)
-                return body(size) { out in
-                    let written = M.cPack(c, out.assumingMemoryBound(to: UInt8.self))
-                    precondition(written == size, "protobuf-c packed \(written) bytes, announced \(size)")
-                }
+    static func encode<M: _ProtoTopLevelMessage>(
+        _ message: M, _ body: (Int, (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        var failure: ProtoEncodingError?
+        withUnsafeTemporaryAllocation(byteCount: encodeScratchBytes, alignment: 16) { scratch in
+            var arena = _ProtoArena(scratch)
+            let c = arena.allocate(M.CMessage.self)
+            M.cInit(c)
+            message.fill(c, arena: &arena)
+            if let field = arena.fieldWithNul {
+                failure = ProtoEncodingError(field: field)
+                return
             }
-        }.get()
+            let size = M.cPackedSize(c)
+            body(size) { out in
+                let written = M.cPack(c, out.assumingMemoryBound(to: UInt8.self))
+                precondition(written == size, "protobuf-c packed \(written) bytes, announced \(size)")
+            }
+        }
+        if let failure { throw failure }
     }
 
     @inline(__always)

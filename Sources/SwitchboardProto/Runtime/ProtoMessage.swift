@@ -8,14 +8,16 @@ public protocol ProtoMessage: Sendable, Hashable {
     init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError)
 
     /// Encodes the message: calls `body` once with the encoded size and a function that writes
-    /// exactly that many bytes to the memory it is given, and returns what `body` returns.
-    func encode<Result>(
-        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Result
-    ) throws(ProtoEncodingError) -> Result
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// Not generic over a result, so that callers in generic code pay no runtime generic
+    /// metadata lookups; capture what `body` produces instead.
+    func encode(_ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void) throws(ProtoEncodingError)
 }
 
 extension ProtoMessage {
     /// Decodes a message from its protobuf encoding.
+    @inlinable
     public init(serializedBytes bytes: some Collection<UInt8>) throws(ProtoDecodingError) {
         let decoded: Result<Self, ProtoDecodingError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(ProtoDecodingError) in try Self(serializedBytes: UnsafeRawBufferPointer(buffer)) }
@@ -31,20 +33,26 @@ extension ProtoMessage {
     }
 
     /// The protobuf encoding of the message.
+    @inlinable
     public func serializedBytes() throws(ProtoEncodingError) -> [UInt8] {
+        var bytes: [UInt8] = []
         try encode { size, write in
-            [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
                 if size > 0, let base = buffer.baseAddress {
                     write(UnsafeMutableRawPointer(base))
                 }
                 initialized = size
             }
         }
+        return bytes
     }
 
     /// The number of bytes of the message's protobuf encoding.
+    @inlinable
     public func serializedSize() throws(ProtoEncodingError) -> Int {
-        try encode { size, _ in size }
+        var encodedSize = 0
+        try encode { size, _ in encodedSize = size }
+        return encodedSize
     }
 }
 

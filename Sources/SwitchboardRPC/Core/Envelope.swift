@@ -17,9 +17,17 @@ extension ProtoMessage {
     /// Decodes a message from the readable bytes of `buffer`, without copying them.
     @inlinable
     public init(buffer: ByteBuffer) throws(ProtoDecodingError) {
-        self = try buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(ProtoDecodingError) in try Self(serializedBytes: bytes) }
-        }.get()
+        var decoded: Self?
+        var failure: ProtoDecodingError?
+        buffer.withUnsafeReadableBytes { bytes in
+            do throws(ProtoDecodingError) {
+                decoded = try Self(serializedBytes: bytes)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        self = decoded!
     }
 }
 

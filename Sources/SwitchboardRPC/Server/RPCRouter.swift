@@ -11,6 +11,7 @@ public protocol RegistrableRPCService: Sendable {
 /// The table of methods a server answers, by service and method name.
 public struct RPCRouter: Sendable {
     /// A method, type-erased to its encoded request and response.
+    @usableFromInline
     enum Handler: Sendable {
         /// Decodes the request, runs the handler, encodes the response.
         case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
@@ -18,7 +19,8 @@ public struct RPCRouter: Sendable {
         case serverStreaming(@Sendable ([UInt8], StreamSink, ServerContext) async throws -> Void)
     }
 
-    private var services: [String: [String: Handler]] = [:]
+    @usableFromInline
+    var services: [String: [String: Handler]] = [:]
 
     /// Creates an empty router.
     public init() {}
@@ -42,6 +44,10 @@ public struct RPCRouter: Sendable {
     }
 
     /// Registers a unary method; a method registered twice keeps the last handler.
+    ///
+    /// Inlinable so that the type-erasing closure is specialized for the method's message types
+    /// where the service is registered.
+    @inlinable
     public mutating func registerUnary<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: MethodDescriptor,
         handler: @escaping @Sendable (Input, ServerContext) async throws -> Output
@@ -58,6 +64,7 @@ public struct RPCRouter: Sendable {
     }
 
     /// Registers a server-streaming method.
+    @inlinable
     public mutating func registerServerStreaming<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: MethodDescriptor,
         handler: @escaping @Sendable (Input, RPCStreamWriter<Output>, ServerContext) async throws -> Void
@@ -73,7 +80,8 @@ public struct RPCRouter: Sendable {
     }
 }
 
-private func decodeRequest<Input: ProtoMessage>(_: Input.Type, _ payload: [UInt8]) throws(RPCError) -> Input {
+@inlinable
+func decodeRequest<Input: ProtoMessage>(_: Input.Type, _ payload: [UInt8]) throws(RPCError) -> Input {
     do {
         return try Input(serializedBytes: payload)
     } catch {
@@ -83,7 +91,13 @@ private func decodeRequest<Input: ProtoMessage>(_: Input.Type, _ payload: [UInt8
 
 /// Sends the messages of a server-streaming call.
 public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
+    @usableFromInline
     let sink: StreamSink
+
+    @usableFromInline
+    init(sink: StreamSink) {
+        self.sink = sink
+    }
 
     /// Sends one message. Suspends while the connection's send buffer is full, so a slow reader
     /// slows only its own stream.

@@ -39,6 +39,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var quiescing = false
     private var writabilityWaiters: [(UInt32, CheckedContinuation<Void, any Error>)] = []
     private var requestCounter: UInt64 = 0
+    private static let outboundCapacity = 4096
+    private var outbound = ByteBuffer()
     private let connectionID: String
 
     init(settings: Settings, connectionID: String) {
@@ -52,6 +54,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
         if let address = context.channel.remoteAddress {
             remotePeer = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
         }
@@ -92,7 +95,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         reading = false
         if needsFlush {
             needsFlush = false
-            context.flush()
+            flushNow()
         }
         context.fireChannelReadComplete()
     }
@@ -160,22 +163,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func start(_ handler: RPCRouter.Handler, request: Ttrpc_Request, streamID: UInt32, context: ChannelHandlerContext) {
         let method = MethodDescriptor(service: request.service, method: request.method)
         let metadata = Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) })
-        let requestID: String
-        if let given = metadata.first("request-id") {
-            requestID = given
-        } else {
-            requestCounter &+= 1
-            requestID = "\(connectionID)-\(requestCounter)"
-        }
-        var callLogger = logger
-        callLogger[metadataKey: "request-id"] = "\(requestID)"
-        callLogger[metadataKey: "method"] = "\(method)"
+        requestCounter &+= 1
         let deadline = request.timeoutNano > 0 ? ContinuousClock.now + .nanoseconds(request.timeoutNano) : nil
         let serverContext = ServerContext(
             method: method, metadata: metadata, deadline: deadline, remotePeer: remotePeer,
-            requestID: requestID, logger: callLogger
+            connectionID: connectionID, callNumber: requestCounter, logger: settings.logger
         )
-        callLogger.trace("call started")
 
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
@@ -335,16 +328,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         write { $0.writeResponseFrame(streamID: streamID, payload: [], error: error) }
     }
 
+    /// Appends a frame to the outbound buffer, flushed at the end of the read burst or of the
+    /// event loop tick: one socket write for many answers.
     private func write(_ encode: (inout ByteBuffer) -> Void) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 128)
-        encode(&buffer)
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        guard context != nil else { return }
+        encode(&outbound)
         if reading {
             needsFlush = true
         } else if !flushScheduled {
             flushScheduled = true
-            context.eventLoop.assumeIsolated().execute {
+            context!.eventLoop.assumeIsolated().execute {
                 self.flushScheduled = false
                 self.flushNow()
             }
@@ -352,7 +345,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func flushNow() {
-        context?.flush()
+        guard let context else { return }
+        if outbound.readableBytes > 0 {
+            let frames = outbound
+            // A new buffer rather than clearing: the channel still holds the old one.
+            outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
+            context.write(wrapOutboundOut(frames), promise: nil)
+        }
+        context.flush()
     }
 
     // MARK: Lifecycle
@@ -404,6 +404,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 }
 
 /// Where a streaming handler's messages go: the connection handler, on its event loop.
+@usableFromInline
 final class StreamSink: Sendable {
     private let streamID: UInt32
     private let eventLoop: any EventLoop

@@ -15,22 +15,40 @@ public struct ServerContext: Sendable {
     /// The caller's address, for example `127.0.0.1:50432`.
     public let remotePeer: String
 
-    /// The request id: the caller's `request-id` metadata, or one the server made.
-    public let requestID: String
-
-    /// A logger whose metadata carries the request id and the method.
-    public var logger: Logger
+    private let connectionID: String
+    private let callNumber: UInt64
+    private var baseLogger: Logger
 
     /// Creates a context (servers do; tests of handlers may).
     public init(
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
-        remotePeer: String, requestID: String, logger: Logger
+        remotePeer: String, connectionID: String, callNumber: UInt64, logger: Logger
     ) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
         self.remotePeer = remotePeer
-        self.requestID = requestID
-        self.logger = logger
+        self.connectionID = connectionID
+        self.callNumber = callNumber
+        self.baseLogger = logger
+    }
+
+    /// The request id: the caller's `request-id` metadata, or `<connection>-<call>` made by the
+    /// server. Made when asked for, so calls that never log pay nothing for it.
+    public var requestID: String {
+        metadata.first("request-id") ?? "\(connectionID)-\(callNumber)"
+    }
+
+    /// A logger whose metadata carries the request id and the method.
+    public var logger: Logger {
+        get {
+            var logger = baseLogger
+            logger[metadataKey: "request-id"] = "\(requestID)"
+            logger[metadataKey: "method"] = "\(method)"
+            return logger
+        }
+        set {
+            baseLogger = newValue
+        }
     }
 }

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchboardProto
+import SwitchboardRPC
+import SwitchboardServer
+import SwitchboardServices
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard-rpc-bench",
+        abstract: "ttrpc load generator: Switchboard's RPC server against containerd's Go ttrpc server.",
+        subcommands: [Run.self, Serve.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Serves the echo service with Switchboard's server, for `run` to measure in its own process.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Swift echo server (used by run).")
+
+    @Option(help: "Port; 0 picks one, printed as READY <address>.")
+    var port = 0
+
+    func run() async throws {
+        var logger = Logger(label: "bench.server")
+        logger.logLevel = .warning
+        let server = SwitchboardServer.makeServer(
+            configuration: .init(host: "127.0.0.1", port: port), logger: logger, extraServices: [EchoService()]
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let address = try await server.listeningAddress
+            FileHandle.standardOutput.write(Data("READY 127.0.0.1:\(address.port!)\n".utf8))
+            // Stop when the parent closes our standard input.
+            _ = FileHandle.standardInput.readDataToEndOfFile()
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure both servers and print the ratio.")
+
+    @Option(help: "Connections.")
+    var connections = 1
+    @Option(name: .customLong("in-flight"), help: "Calls in flight per connection, one or more values: 64,1.")
+    var inFlight = "64,1"
+    @Option(help: "Warm-up seconds before each measurement.")
+    var warmup = 2.0
+    @Option(help: "Measured seconds.")
+    var duration = 5.0
+    @Option(help: "Request payload bytes (echoed back).")
+    var payload = 100
+    @Option(help: "The Go ttrpc echo server binary; built from Benchmarks/go when not given.")
+    var goServer: String?
+    @Option(help: "Which servers to measure: swift,go.")
+    var servers = "swift,go"
+    @Option(help: "File the figures are written to (Markdown).")
+    var output = ".build/benchmarks/rpc.md"
+
+    func run() async throws {
+        let inFlights = inFlight.split(separator: ",").compactMap { Int($0) }
+        let names = servers.split(separator: ",").map(String.init)
+        var results: [Result] = []
+        for name in names {
+            let server = try await ServerProcess.start(name: name, goBinary: goServer)
+            defer { server.stop() }
+            for depth in inFlights {
+                let result = try await measure(server: server, inFlight: depth)
+                print(result.line)
+                results.append(result)
+            }
+        }
+        let report = Report(results: results, connections: connections, payload: payload, duration: duration)
+        print(report.summary)
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: output).deletingLastPathComponent(), withIntermediateDirectories: true
+        )
+        try report.markdown.write(toFile: output, atomically: true, encoding: .utf8)
+        print("written to \(output)")
+    }
+
+    func measure(server: ServerProcess, inFlight: Int) async throws -> Result {
+        // One load-generator thread: the other core is the server's.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let request = TestingEchoRequest(payload: Array(repeating: 0x5A, count: payload), text: "bench")
+        let envelope = Ttrpc_Request(
+            service: TestingEchoService.name, method: "Echo", payload: try request.serializedBytes()
+        )
+        var template = ByteBuffer()
+        let body = try envelope.serializedBytes()
+        template.writeFrameHeader(FrameHeader(length: UInt32(body.count), streamID: 0, type: .request, flags: []))
+        template.writeBytes(body)
+
+        var handlers: [NIOLoopBound<LoadHandler>] = []
+        var channels: [any Channel] = []
+        for _ in 0..<connections {
+            let channel = try await ClientBootstrap(group: group)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { [template] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            ByteToMessageHandler(FrameDecoder(maximumDataLength: 16 << 20)),
+                            LoadHandler(template: template, inFlight: inFlight)
+                        )
+                    }
+                }
+                .connect(host: server.host, port: server.port)
+                .get()
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: LoadHandler.self), eventLoop: channel.eventLoop)
+            }.get()
+            channels.append(channel)
+            handlers.append(handler)
+        }
+        for (channel, handler) in zip(channels, handlers) {
+            try await channel.eventLoop.submit { handler.value.start() }.get()
+        }
+        try await Task.sleep(for: .seconds(warmup))
+        for (channel, handler) in zip(channels, handlers) {
+            try await channel.eventLoop.submit { handler.value.beginMeasuring() }.get()
+        }
+        let cpuStart = server.cpuSeconds()
+        let selfStart = ProcessCPU.selfSeconds()
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await Task.sleep(for: .seconds(duration))
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var completed = 0
+        var errors = 0
+        for (channel, handler) in zip(channels, handlers) {
+            let (h, c, e) = try await channel.eventLoop.submit { handler.value.stop() }.get()
+            histogram.add(h)
+            completed += c
+            errors += e
+        }
+        let elapsed = clock.now - start
+        let cpu = server.cpuSeconds() - cpuStart
+        let selfCPU = ProcessCPU.selfSeconds() - selfStart
+        for channel in channels { try? await channel.close() }
+        try await group.shutdownGracefully()
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Result(
+            server: server.name, inFlight: inFlight, callsPerSecond: Double(completed) / seconds,
+            p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90),
+            p99: histogram.valueAtPercentile(99), p999: histogram.valueAtPercentile(99.9),
+            serverCPUPerCall: completed > 0 ? cpu / Double(completed) * 1e6 : 0,
+            clientCPUPerCall: completed > 0 ? selfCPU / Double(completed) * 1e6 : 0,
+            calls: completed, errors: errors
+        )
+    }
+}

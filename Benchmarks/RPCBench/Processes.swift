@@ -1,0 +1,102 @@
+import Foundation
+
+/// A server under test, in its own process.
+final class ServerProcess {
+    let name: String
+    let host: String
+    let port: Int
+    private let process: Process
+    private let input: Pipe
+
+    private init(name: String, process: Process, input: Pipe, host: String, port: Int) {
+        self.name = name
+        self.process = process
+        self.input = input
+        self.host = host
+        self.port = port
+    }
+
+    static func start(name: String, goBinary: String?) async throws -> ServerProcess {
+        let process = Process()
+        switch name {
+        case "swift":
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            process.arguments = ["serve", "--port", "0"]
+        case "go":
+            process.executableURL = URL(fileURLWithPath: try goBinary ?? buildGoServer())
+            process.arguments = ["127.0.0.1:0"]
+        default:
+            throw BenchError("unknown server '\(name)': use swift or go")
+        }
+        let output = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        try process.run()
+        // The server prints `READY host:port` once it listens.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw BenchError("\(name) server exited before it was ready") }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("READY "), let colon = text.lastIndex(of: ":"),
+            let port = Int(text[text.index(after: colon)...])
+        else { throw BenchError("\(name) server said '\(text)'") }
+        return ServerProcess(name: name, process: process, input: input, host: "127.0.0.1", port: port)
+    }
+
+    /// The server's CPU time (user + system), in seconds.
+    func cpuSeconds() -> Double {
+        ProcessCPU.seconds(pid: process.processIdentifier)
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    /// Builds Benchmarks/go's ttrpc echo server with Debian's Go and containerd ttrpc packages.
+    static func buildGoServer() throws -> String {
+        let output = FileManager.default.currentDirectoryPath + "/.build/benchmarks/ttrpc-echo-server"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/go")
+        process.arguments = ["build", "-o", output, "ttrpc-echo-server"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["GO111MODULE"] = "off"
+        environment["GOPATH"] = FileManager.default.currentDirectoryPath + "/Benchmarks/go:/usr/share/gocode"
+        process.environment = environment
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("building the Go server failed (run from the repository root, with golang-go and golang-github-containerd-ttrpc-dev installed)")
+        }
+        return output
+    }
+}
+
+enum ProcessCPU {
+    private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// utime + stime of `pid` from /proc/<pid>/stat, in seconds.
+    static func seconds(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state(0) ... utime is field 14 of the whole line, index 11 here.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / ticksPerSecond
+    }
+
+    static func selfSeconds() -> Double {
+        seconds(pid: getpid())
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
