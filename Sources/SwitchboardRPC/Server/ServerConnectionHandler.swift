@@ -41,6 +41,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var requestCounter: UInt64 = 0
     private static let outboundCapacity = 4096
     private var outbound = ByteBuffer()
+    private var unflushedFrames = 0
+    /// Answers buffered before a flush even within one read burst or tick.
+    static let framesPerFlush = 16
     private let connectionID: String
 
     init(settings: Settings, connectionID: String) {
@@ -333,7 +336,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func write(_ encode: (inout ByteBuffer) -> Void) {
         guard context != nil else { return }
         encode(&outbound)
-        if reading {
+        unflushedFrames += 1
+        if unflushedFrames >= Self.framesPerFlush {
+            // Many answers are ready: send them now, so the peer works on them while the rest
+            // are computed, instead of the two sides taking turns.
+            flushNow()
+        } else if reading {
             needsFlush = true
         } else if !flushScheduled {
             flushScheduled = true
@@ -346,6 +354,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func flushNow() {
         guard let context else { return }
+        unflushedFrames = 0
         if outbound.readableBytes > 0 {
             let frames = outbound
             // A new buffer rather than clearing: the channel still holds the old one.
