@@ -29,9 +29,6 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds calls in flight may take to finish on shutdown (SWITCHBOARD_GRACE_SECONDS).")
     var graceSeconds: Double = env("SWITCHBOARD_GRACE_SECONDS").flatMap(Double.init) ?? 10
 
-    @Option(help: "Folder of the server's data (SWITCHBOARD_DATA_DIR).")
-    var dataDir: String = env("SWITCHBOARD_DATA_DIR") ?? "./data"
-
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("SWITCHBOARD_LOG_LEVEL") ?? "info"
 
