@@ -170,8 +170,13 @@ public final class RPCConnection: Sendable {
     private func connection() async throws(RPCError) -> Connected {
         let future: EventLoopFuture<Connected>? = state.withLockedValue { state in
             switch state {
-            case .connected(let connected):
+            case .connected(let connected) where connected.channel.isActive:
                 return connected.channel.eventLoop.makeSucceededFuture(connected)
+            case .connected:
+                // Closed, and its close callback has not run yet: connect again now.
+                let future = connect()
+                state = .connecting(future)
+                return future
             case .connecting(let future):
                 return future
             case .idle:

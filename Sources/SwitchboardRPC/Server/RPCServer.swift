@@ -187,7 +187,12 @@ public final class RPCServer: Service, Sendable {
         for hook in hooks { hook() }
         let loop = group.any()
         let drained = loop.makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: drained)
+        // One pass of every event loop first, so what the hooks set off (a health watcher's
+        // NOT_SERVING) is written before streams are ended.
+        let barrier = group.makeIterator().map { $0.submit {} }
+        EventLoopFuture.andAllComplete(barrier, on: loop).whenComplete { _ in
+            quiesce.initiateShutdown(promise: drained)
+        }
         let grace = TimeAmount.nanoseconds(Int64(configuration.shutdownGracePeriod.nanoseconds))
         let timer = loop.scheduleTask(in: grace) {
             self.logger.warning("grace period over: closing connections with calls in flight")
