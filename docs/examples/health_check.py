@@ -29,23 +29,24 @@ def field(number, wire_type, payload):
     return key + varint(payload)
 
 
+def read_varint(data, i):
+    value, shift = 0, 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
 def parse(data):
     """A protobuf message as {field number: [values]} (varints and length-delimited only)."""
     fields, i = {}, 0
     while i < len(data):
-        key, shift = 0, 0
-        while True:
-            b = data[i]; i += 1
-            key |= (b & 0x7F) << shift; shift += 7
-            if b < 0x80:
-                break
+        key, i = read_varint(data, i)
         number, wire_type = key >> 3, key & 7
-        value, shift = 0, 0
-        while True:
-            b = data[i]; i += 1
-            value |= (b & 0x7F) << shift; shift += 7
-            if b < 0x80:
-                break
+        value, i = read_varint(data, i)
         if wire_type == 2:
             value, i = data[i:i + value], i + value
         fields.setdefault(number, []).append(value)
