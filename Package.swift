@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // libprotobuf-c from the system (Debian: libprotobuf-c-dev).
@@ -60,11 +61,25 @@ let package = Package(
             dependencies: ["SwitchboardProto", "SwitchboardRPC"],
             swiftSettings: swiftSettings
         ),
+        // The domain: settings and their validation, agents and groups; no NIO, no C, no SQL.
+        .target(
+            name: "SwitchboardCore",
+            swiftSettings: swiftSettings
+        ),
+        // SQLite persistence (GRDB): migrations, records, group commit.
+        .target(
+            name: "SwitchboardStore",
+            dependencies: [
+                "SwitchboardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The services Switchboard serves: translate proto <-> core.
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
+                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore", "SwitchboardStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -78,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-server",
             dependencies: [
-                "SwitchboardServer", "SwitchboardRPC",
+                "SwitchboardServer", "SwitchboardRPC", "SwitchboardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard-rpc-bench",
             dependencies: [
-                "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
+                "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer", "SwitchboardStore",
+                "SwitchboardClient", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,7 +118,7 @@ let package = Package(
             name: "SwitchboardTestSupport",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
-                "SwitchboardClient",
+                "SwitchboardClient", "SwitchboardStore", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +140,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCoreTests",
+            dependencies: ["SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardStoreTests",
+            dependencies: ["SwitchboardStore", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,6 +7,7 @@ import NIOPosix
 import SwitchboardProto
 import SwitchboardRPC
 import SwitchboardServer
+import SwitchboardStore
 import SwitchboardServices
 
 @main
@@ -26,11 +27,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port; 0 picks one, printed as READY <address>.")
     var port = 0
 
+    @Option(help: "Database file; in memory when not given.")
+    var database: String?
+
     func run() async throws {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
+        let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory)
         let server = SwitchboardServer.makeServer(
-            configuration: .init(host: "127.0.0.1", port: port), logger: logger, extraServices: [EchoService()]
+            configuration: .init(host: "127.0.0.1", port: port), store: store, logger: logger,
+            extraServices: [EchoService()]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

@@ -26,6 +26,12 @@ public struct SwitchboardClient: Sendable {
     /// `switchboard.v1.Health`.
     public var health: Health.Client { Health.Client(connection: connection) }
 
+    /// `switchboard.v1.SettingsService`.
+    public var settings: SettingsService.Client { SettingsService.Client(connection: connection) }
+
+    /// `switchboard.v1.AgentService`.
+    public var agents: AgentService.Client { AgentService.Client(connection: connection) }
+
     /// Closes the connection.
     public func close() async {
         await connection.close()

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SwitchboardRPC
 import SwitchboardServer
+import SwitchboardStore
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -29,6 +30,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds calls in flight may take to finish on shutdown (SWITCHBOARD_GRACE_SECONDS).")
     var graceSeconds: Double = env("SWITCHBOARD_GRACE_SECONDS").flatMap(Double.init) ?? 10
 
+    @Option(help: "Folder of the database, switchboard.sqlite (SWITCHBOARD_DATA_DIR).")
+    var dataDir: String = env("SWITCHBOARD_DATA_DIR") ?? "./data"
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("SWITCHBOARD_LOG_LEVEL") ?? "info"
 
@@ -50,11 +54,21 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "switchboard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let databasePath = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
+        let store: SwitchboardStore
+        do {
+            store = try SwitchboardStore(location: .file(databasePath))
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(2)
+        }
+        logger.info("database ready", metadata: ["path": "\(databasePath)"])
         let server = SwitchboardServer.makeServer(
             configuration: .init(
                 host: host, port: port, maximumDataLength: maxFrameBytes,
                 shutdownGracePeriod: .milliseconds(Int64(graceSeconds * 1000))
             ),
+            store: store,
             logger: logger
         )
         let group = ServiceGroup(

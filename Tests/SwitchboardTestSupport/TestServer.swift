@@ -1,9 +1,11 @@
-public import Logging
-public import NIOCore
+import Logging
+import NIOCore
 import NIOPosix
 public import SwitchboardClient
 public import SwitchboardRPC
 public import SwitchboardServer
+import SwitchboardStore
+public import SwitchboardCore
 
 /// A Switchboard RPC server on `127.0.0.1:<free port>` for one test.
 public struct TestServer: Sendable {
@@ -25,14 +27,21 @@ public struct TestServer: Sendable {
 
 /// Runs `body` against a server (on a free port unless `configuration` names one) hosting Switchboard's services plus `extraServices` (by default
 /// the echo service), and shuts the server down gracefully afterwards, on success and failure alike.
+///
+/// The store is a private in-memory database unless `database` names a file (to test restarts).
 public func withTestServer<Result: Sendable>(
     configuration: RPCServer.Configuration = .init(host: "127.0.0.1", port: 0),
+    database: String? = nil,
+    clock: any WallClock = SystemWallClock(),
     extraServices: [any RegistrableRPCService] = [EchoService()],
     _ body: (TestServer) async throws -> Result
 ) async throws -> Result {
     var logger = Logger(label: "switchboard.test")
     logger.logLevel = .critical
-    let server = SwitchboardServer.makeServer(configuration: configuration, logger: logger, extraServices: extraServices)
+    let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory, clock: clock)
+    let server = SwitchboardServer.makeServer(
+        configuration: configuration, store: store, logger: logger, extraServices: extraServices
+    )
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {

@@ -4,6 +4,8 @@
 #include "google/protobuf/any.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 #include "switchboard/testing/v1/testing.pb-c.h"
+#include "switchboard/v1/agent.pb-c.h"
 #include "switchboard/v1/health.pb-c.h"
+#include "switchboard/v1/settings.pb-c.h"
 #include "ttrpc/request.pb-c.h"
 #endif

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+public import SwitchboardCore
+
+/// Switchboard's durable state in SQLite (through GRDB): settings, agents, groups.
+///
+/// Opening migrates the schema. Every change is committed before its method returns; concurrent
+/// changes share transactions (group commit). All SQLite work runs on GRDB's own dispatch queues,
+/// never on an event loop or the cooperative thread pool.
+public final class SwitchboardStore: Sendable {
+    /// Where the store keeps its data.
+    public enum Location: Sendable, Hashable {
+        /// A database file (WAL mode); its folder is created when missing.
+        case file(String)
+        /// A private in-memory database, gone when the store is.
+        case inMemory
+    }
+
+    let writer: any DatabaseWriter
+    let commits: GroupCommitWriter
+    let clock: any WallClock
+
+    /// Opens (creating and migrating when needed) the store at `location`.
+    ///
+    /// - Throws: `SwitchboardError` `UNAVAILABLE` naming the file when it cannot be opened, is not a
+    ///   database, or has a schema newer than this version knows.
+    public init(location: Location, clock: any WallClock = SystemWallClock()) throws(SwitchboardError) {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.label = "switchboard"
+        configuration.prepareDatabase { db in
+            // Durable commits: WAL with a sync of the log at every commit.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            switch location {
+            case .file(let path):
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                writer = try DatabasePool(path: path, configuration: configuration)
+            case .inMemory:
+                writer = try DatabaseQueue(configuration: configuration)
+            }
+            try Self.migrator.migrate(writer)
+        } catch {
+            let place = if case .file(let path) = location { "'\(path)'" } else { "in memory" }
+            throw SwitchboardError(.unavailable, "cannot open the database \(place): \(error)")
+        }
+        self.commits = GroupCommitWriter(writer: writer)
+        self.clock = clock
+    }
+
+    /// Runs `work` in a (possibly shared) write transaction; see ``GroupCommitWriter``.
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(SwitchboardError) -> T {
+        try await commits.write(work)
+    }
+
+    /// Runs `work` on a read-only snapshot.
+    func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(SwitchboardError) -> T {
+        do {
+            return try await writer.read(work)
+        } catch {
+            throw StoreErrors.map(error)
+        }
+    }
+
+    /// The names of the migrations applied, oldest first.
+    public func appliedMigrations() async throws(SwitchboardError) -> [String] {
+        try await read { db in try Self.migrator.appliedIdentifiers(db).sorted() }
+    }
+}
