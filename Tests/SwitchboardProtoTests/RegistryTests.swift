@@ -13,7 +13,7 @@ struct RegistryTests {
     func everyMessage(id: ObjectIdentifier) throws {
         let type = try #require(_ProtoRegistry.messageTypes.first { ObjectIdentifier($0) == id })
         let (sample, decoded, size) = try Self.roundTrip(type)
-        #expect(size > 0, "\(type)'s sample should encode to something")
+        #expect(size > 0 || type._fieldCount == 0, "\(type)'s sample should encode to something")
         #expect(AnyHashable(decoded) == AnyHashable(sample), "\(type) changed in a round trip")
     }
 

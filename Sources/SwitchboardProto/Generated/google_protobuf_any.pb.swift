@@ -185,4 +185,7 @@ extension Google_Protobuf_Any: _ProtoSampled {
     static var _sample: Self {
         Self(typeURL: "type_url \u{e9} 1", value: [0, 255, 2])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }

@@ -96,4 +96,7 @@ extension Google_Rpc_Status: _ProtoSampled {
     static var _sample: Self {
         Self(code: -1, message: "message \u{e9} 2", details: [Google_Protobuf_Any._sample, Google_Protobuf_Any._sample])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }

@@ -357,6 +357,9 @@ extension TestingEchoRequest: _ProtoSampled {
     static var _sample: Self {
         Self(payload: [0, 255, 1], text: "text \u{e9} 2", delayMs: 3, failCode: -4, echoMetadata: ["echo_metadata \u{e9} 5", "echo_metadata \u{e9} 5"])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 5 }
 }
 
 extension TestingEchoResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -439,6 +442,9 @@ extension TestingEchoResponse: _ProtoSampled {
     static var _sample: Self {
         Self(payload: [0, 255, 1], text: "text \u{e9} 2", index: 3, metadata: ["key \u{e9} 1": "value \u{e9} 2"])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
 }
 
 extension TestingExpandRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -503,6 +509,9 @@ extension TestingExpandRequest: _ProtoSampled {
     static var _sample: Self {
         Self(count: 1, payload: [0, 255, 2], failCode: -3, intervalMs: 4)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
 }
 
 extension TestingKitchenSink: ProtoMessage, _ProtoTopLevelMessage {
@@ -782,6 +791,9 @@ extension TestingKitchenSink: _ProtoSampled {
     static var _sample: Self {
         Self(text: "text \u{e9} 1", blob: [0, 255, 2], i32: -3, i64: -4, u32: 5, u64: 6, s32: -7, s64: -8, f32: 9, f64: 10, sf32: -11, sf64: -12, flag: true, real: 14.5, precise: 15.5, color: .red, nested: TestingKitchenSink.Nested._sample, texts: ["texts \u{e9} 18", "texts \u{e9} 18"], blobs: [[0, 255, 19], [0, 255, 19]], numbers: [-20, -20], nesteds: [TestingKitchenSink.Nested._sample, TestingKitchenSink.Nested._sample], colors: [.red, .red], labels: ["key \u{e9} 1": "value \u{e9} 2"], counters: ["key \u{e9} 1": -2], nestedByName: ["key \u{e9} 1": TestingKitchenSink.Nested._sample], maybeText: "maybe_text \u{e9} 26", maybeCount: -27, choice: .choiceText("choice_text \u{e9} 28"), flags: [true, true], reals: [33.5, 33.5], outside: TestingOutside._sample, namesByID: [-1: "value \u{e9} 2"])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 35 }
 }
 
 extension TestingKitchenSink.Nested: _ProtoBridged {
@@ -807,6 +819,9 @@ extension TestingKitchenSink.Nested: _ProtoSampled {
     static var _sample: Self {
         Self(name: "name \u{e9} 1", value: -2)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension TestingOutside: ProtoMessage, _ProtoTopLevelMessage {
@@ -865,4 +880,7 @@ extension TestingOutside: _ProtoSampled {
     static var _sample: Self {
         Self(nested: TestingKitchenSink.Nested._sample)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }

@@ -415,6 +415,9 @@ extension Agent: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", displayName: "display_name \u{e9} 2", maxSessions: 3, status: .offline, groupIDs: ["group_ids \u{e9} 5", "group_ids \u{e9} 5"], statusChangedAtMs: -6, createdAtMs: -7)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 7 }
 }
 
 extension Group: ProtoMessage, _ProtoTopLevelMessage {
@@ -479,6 +482,9 @@ extension Group: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", name: "name \u{e9} 2", memberCount: 3, createdAtMs: -4)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
 }
 
 extension CreateAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -546,6 +552,9 @@ extension CreateAgentRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", displayName: "display_name \u{e9} 2", maxSessions: 3)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }
 
 extension UpdateAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -618,6 +627,9 @@ extension UpdateAgentRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", displayName: "display_name \u{e9} 2", maxSessions: 3)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }
 
 extension GetAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -676,6 +688,9 @@ extension GetAgentRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }
 
 extension ListAgentsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -736,6 +751,9 @@ extension ListAgentsRequest: _ProtoSampled {
     static var _sample: Self {
         Self(pageSize: 1, pageToken: "page_token \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension ListAgentsResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -807,6 +825,9 @@ extension ListAgentsResponse: _ProtoSampled {
     static var _sample: Self {
         Self(agents: [Agent._sample, Agent._sample], nextPageToken: "next_page_token \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension DeleteAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -865,6 +886,9 @@ extension DeleteAgentRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }
 
 extension DeleteAgentResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -921,6 +945,9 @@ extension DeleteAgentResponse: _ProtoSampled {
     static var _sample: Self {
         Self()
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 0 }
 }
 
 extension SetAgentStatusRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -981,6 +1008,9 @@ extension SetAgentStatusRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", status: .offline)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension CreateGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1041,6 +1071,9 @@ extension CreateGroupRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", name: "name \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension RenameGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1101,6 +1134,9 @@ extension RenameGroupRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1", name: "name \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension GetGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1159,6 +1195,9 @@ extension GetGroupRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }
 
 extension DeleteGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1217,6 +1256,9 @@ extension DeleteGroupRequest: _ProtoSampled {
     static var _sample: Self {
         Self(id: "id \u{e9} 1")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }
 
 extension DeleteGroupResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -1273,6 +1315,9 @@ extension DeleteGroupResponse: _ProtoSampled {
     static var _sample: Self {
         Self()
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 0 }
 }
 
 extension ListGroupsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1333,6 +1378,9 @@ extension ListGroupsRequest: _ProtoSampled {
     static var _sample: Self {
         Self(pageSize: 1, pageToken: "page_token \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension ListGroupsResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -1404,6 +1452,9 @@ extension ListGroupsResponse: _ProtoSampled {
     static var _sample: Self {
         Self(groups: [Group._sample, Group._sample], nextPageToken: "next_page_token \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension GroupMemberRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1464,6 +1515,9 @@ extension GroupMemberRequest: _ProtoSampled {
     static var _sample: Self {
         Self(groupID: "group_id \u{e9} 1", agentID: "agent_id \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension ListGroupAgentsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1526,4 +1580,7 @@ extension ListGroupAgentsRequest: _ProtoSampled {
     static var _sample: Self {
         Self(groupID: "group_id \u{e9} 1", pageSize: 2, pageToken: "page_token \u{e9} 3")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }

@@ -119,6 +119,9 @@ extension HealthCheckRequest: _ProtoSampled {
     static var _sample: Self {
         Self(service: "service \u{e9} 1")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }
 
 extension HealthCheckResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -179,4 +182,7 @@ extension HealthCheckResponse: _ProtoSampled {
     static var _sample: Self {
         Self(status: .serving, serverVersion: "server_version \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }

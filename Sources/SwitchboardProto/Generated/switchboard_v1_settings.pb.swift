@@ -514,6 +514,9 @@ extension GetSettingsRequest: _ProtoSampled {
     static var _sample: Self {
         Self()
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 0 }
 }
 
 extension SettingsDocument: ProtoMessage, _ProtoTopLevelMessage {
@@ -576,6 +579,9 @@ extension SettingsDocument: _ProtoSampled {
     static var _sample: Self {
         Self(settings: Settings._sample, version: -2, updatedAtMs: -3)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }
 
 extension UpdateSettingsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -636,6 +642,9 @@ extension UpdateSettingsRequest: _ProtoSampled {
     static var _sample: Self {
         Self(expectedVersion: -1, settings: Settings._sample)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension Settings: ProtoMessage, _ProtoTopLevelMessage {
@@ -706,6 +715,9 @@ extension Settings: _ProtoSampled {
     static var _sample: Self {
         Self(prompts: Settings.Prompts._sample, allocation: Settings.Allocation._sample, serviceMode: Settings.ServiceMode._sample, queue: Settings.Queue._sample, closure: Settings.Closure._sample, workingHours: Settings.WorkingHours._sample, rating: Settings.Rating._sample)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 7 }
 }
 
 extension Settings.Prompts: _ProtoBridged {
@@ -743,6 +755,9 @@ extension Settings.Prompts: _ProtoSampled {
     static var _sample: Self {
         Self(welcome: "welcome \u{e9} 1", manualAccessInProgress: "manual_access_in_progress \u{e9} 2", transferSucceeded: "transfer_succeeded \u{e9} 3", transferFailed: "transfer_failed \u{e9} 4", afterHours: "after_hours \u{e9} 5", queueMessage: "queue_message \u{e9} 6", timeoutClosure: "timeout_closure \u{e9} 7", proactiveClosure: "proactive_closure \u{e9} 8")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 8 }
 }
 
 extension Settings.Allocation: _ProtoBridged {
@@ -772,6 +787,9 @@ extension Settings.Allocation: _ProtoSampled {
     static var _sample: Self {
         Self(policy: .automatic, hookAddress: "hook_address \u{e9} 2", hookDeadlineMs: 3, fallback: .automatic)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
 }
 
 extension Settings.ServiceMode: _ProtoBridged {
@@ -799,6 +817,9 @@ extension Settings.ServiceMode: _ProtoSampled {
     static var _sample: Self {
         Self(mode: .automatic, connectTimeoutSeconds: 2, breakAfterConnectTimeout: true)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }
 
 extension Settings.Queue: _ProtoBridged {
@@ -826,6 +847,9 @@ extension Settings.Queue: _ProtoSampled {
     static var _sample: Self {
         Self(maxSessionsPerAgent: 1, queueMessageIntervalSeconds: 2, maxQueueLength: 3)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }
 
 extension Settings.Closure: _ProtoBridged {
@@ -853,6 +877,9 @@ extension Settings.Closure: _ProtoSampled {
     static var _sample: Self {
         Self(userTimeoutSeconds: 1, timeoutMessageEnabled: true, proactiveMessageEnabled: true)
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
 }
 
 extension Settings.WorkingHours: _ProtoBridged {
@@ -904,6 +931,9 @@ extension Settings.WorkingHours: _ProtoSampled {
     static var _sample: Self {
         Self(enabled: true, timeZone: "time_zone \u{e9} 2", days: [Settings.WorkingHours.Day._sample, Settings.WorkingHours.Day._sample], exceptions: [Settings.WorkingHours.Exception._sample, Settings.WorkingHours.Exception._sample])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
 }
 
 extension Settings.WorkingHours.Day: _ProtoBridged {
@@ -940,6 +970,9 @@ extension Settings.WorkingHours.Day: _ProtoSampled {
     static var _sample: Self {
         Self(weekday: .monday, ranges: [Settings.TimeRange._sample, Settings.TimeRange._sample])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension Settings.WorkingHours.Exception: _ProtoBridged {
@@ -976,6 +1009,9 @@ extension Settings.WorkingHours.Exception: _ProtoSampled {
     static var _sample: Self {
         Self(date: "date \u{e9} 1", ranges: [Settings.TimeRange._sample, Settings.TimeRange._sample])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension Settings.TimeRange: _ProtoBridged {
@@ -1001,6 +1037,9 @@ extension Settings.TimeRange: _ProtoSampled {
     static var _sample: Self {
         Self(start: "start \u{e9} 1", end: "end \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension Settings.Rating: _ProtoBridged {
@@ -1046,4 +1085,7 @@ extension Settings.Rating: _ProtoSampled {
     static var _sample: Self {
         Self(enabled: true, agentMayInvite: true, sendAfterClose: true, invitationMessage: "invitation_message \u{e9} 4", submissionMessage: "submission_message \u{e9} 5", validitySeconds: 6, labels: ["labels \u{e9} 7", "labels \u{e9} 7"])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 7 }
 }

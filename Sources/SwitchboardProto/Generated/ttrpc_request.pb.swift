@@ -137,6 +137,9 @@ extension Ttrpc_Request: _ProtoSampled {
     static var _sample: Self {
         Self(service: "service \u{e9} 1", method: "method \u{e9} 2", payload: [0, 255, 3], timeoutNano: -4, metadata: [Ttrpc_KeyValue._sample, Ttrpc_KeyValue._sample])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 5 }
 }
 
 extension Ttrpc_Response: ProtoMessage, _ProtoTopLevelMessage {
@@ -197,6 +200,9 @@ extension Ttrpc_Response: _ProtoSampled {
     static var _sample: Self {
         Self(status: Google_Rpc_Status._sample, payload: [0, 255, 2])
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension Ttrpc_KeyValue: ProtoMessage, _ProtoTopLevelMessage {
@@ -257,4 +263,7 @@ extension Ttrpc_KeyValue: _ProtoSampled {
     static var _sample: Self {
         Self(key: "key \u{e9} 1", value: "value \u{e9} 2")
     }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }

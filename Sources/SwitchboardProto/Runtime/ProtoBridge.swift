@@ -244,4 +244,5 @@ struct _ProtoArena: ~Copyable {
 /// A message that can make a value with every field set (generated), for round-trip tests.
 protocol _ProtoSampled {
     static var _sample: Self { get }
+    static var _fieldCount: Int { get }
 }
