@@ -153,6 +153,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardServerTests",
+            dependencies: ["SwitchboardTestSupport", "SwitchboardClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "InteropTests",
             dependencies: ["SwitchboardTestSupport"],
             swiftSettings: swiftSettings
