@@ -100,9 +100,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The RPC benchmark: load generator, Swift echo server, and the Go ttrpc peer driver.
+        // The benchmarks: the RPC load generator against Switchboard and Go ttrpc, the durable
+        // agent status benchmark.
         .executableTarget(
-            name: "switchboard-rpc-bench",
+            name: "switchboard-bench",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer", "SwitchboardStore",
                 "SwitchboardClient", "SwitchboardCore",
@@ -111,7 +112,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            path: "Benchmarks/RPCBench",
+            path: "Benchmarks/SwitchboardBench",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -16,12 +16,12 @@ final class ServerProcess {
         self.port = port
     }
 
-    static func start(name: String, goBinary: String?) async throws -> ServerProcess {
+    static func start(name: String, goBinary: String?, database: String? = nil) async throws -> ServerProcess {
         let process = Process()
         switch name {
         case "swift":
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-            process.arguments = ["serve", "--port", "0"]
+            process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? [])
         case "go":
             process.executableURL = URL(fileURLWithPath: try goBinary ?? buildGoServer())
             process.arguments = ["127.0.0.1:0"]

@@ -13,9 +13,9 @@ import SwitchboardServices
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "switchboard-rpc-bench",
-        abstract: "ttrpc load generator: Switchboard's RPC server against containerd's Go ttrpc server.",
-        subcommands: [Run.self, Serve.self],
+        commandName: "switchboard-bench",
+        abstract: "Switchboard's benchmarks; each writes its figures to a Markdown file.",
+        subcommands: [Run.self, AgentStatusBench.self, Serve.self],
         defaultSubcommand: Run.self
     )
 }
@@ -51,7 +51,10 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure both servers and print the ratio.")
+    static let configuration = CommandConfiguration(
+        commandName: "rpc",
+        abstract: "ttrpc echo: Switchboard's RPC server against containerd's Go ttrpc server, and their ratio."
+    )
 
     @Option(help: "Connections.")
     var connections = 1
