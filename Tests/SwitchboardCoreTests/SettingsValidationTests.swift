@@ -16,7 +16,7 @@ struct Rule: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-typealias Range = SwitchboardSettings.TimeRangeText
+typealias Hours = SwitchboardSettings.TimeRangeText
 
 @Suite("Settings validation")
 struct SettingsValidationTests {
@@ -88,31 +88,31 @@ struct SettingsValidationTests {
             $0.workingHours.enabled = true
             $0.workingHours.timeZone = "Europe/Berlin"
             $0.workingHours.days = (1...5).map {
-                .init(weekday: $0, ranges: [Range(start: "09:00", end: "12:00"), Range(start: "13:00", end: "18:00")])
+                .init(weekday: $0, ranges: [Hours(start: "09:00", end: "12:00"), Hours(start: "13:00", end: "18:00")])
             }
         },
         Rule("a range to midnight") {
-            $0.workingHours.days = [.init(weekday: 6, ranges: [Range(start: "20:00", end: "24:00")])]
+            $0.workingHours.days = [.init(weekday: 6, ranges: [Hours(start: "20:00", end: "24:00")])]
         },
         Rule("unknown time zone", rejects: "settings.working_hours.time_zone") { $0.workingHours.timeZone = "Mars/Olympus" },
         Rule("empty time zone", rejects: "settings.working_hours.time_zone") { $0.workingHours.timeZone = "" },
         Rule("inverted range", rejects: "settings.working_hours.days[0].ranges[0]") {
-            $0.workingHours.days = [.init(weekday: 1, ranges: [Range(start: "18:00", end: "09:00")])]
+            $0.workingHours.days = [.init(weekday: 1, ranges: [Hours(start: "18:00", end: "09:00")])]
         },
         Rule("empty range", rejects: "settings.working_hours.days[0].ranges[0]") {
-            $0.workingHours.days = [.init(weekday: 1, ranges: [Range(start: "09:00", end: "09:00")])]
+            $0.workingHours.days = [.init(weekday: 1, ranges: [Hours(start: "09:00", end: "09:00")])]
         },
         Rule("overlapping ranges", rejects: "settings.working_hours.days[0].ranges[1]") {
-            $0.workingHours.days = [.init(weekday: 1, ranges: [Range(start: "09:00", end: "12:00"), Range(start: "11:00", end: "13:00")])]
+            $0.workingHours.days = [.init(weekday: 1, ranges: [Hours(start: "09:00", end: "12:00"), Hours(start: "11:00", end: "13:00")])]
         },
         Rule("24:00 as a start", rejects: "settings.working_hours.days[0].ranges[0].start") {
-            $0.workingHours.days = [.init(weekday: 1, ranges: [Range(start: "24:00", end: "24:00")])]
+            $0.workingHours.days = [.init(weekday: 1, ranges: [Hours(start: "24:00", end: "24:00")])]
         },
         Rule("malformed time", rejects: "settings.working_hours.days[0].ranges[0].end") {
-            $0.workingHours.days = [.init(weekday: 1, ranges: [Range(start: "09:00", end: "9pm")])]
+            $0.workingHours.days = [.init(weekday: 1, ranges: [Hours(start: "09:00", end: "9pm")])]
         },
         Rule("minute 60", rejects: "settings.working_hours.days[0].ranges[0].end") {
-            $0.workingHours.days = [.init(weekday: 1, ranges: [Range(start: "09:00", end: "17:60")])]
+            $0.workingHours.days = [.init(weekday: 1, ranges: [Hours(start: "09:00", end: "17:60")])]
         },
         Rule("weekday twice", rejects: "settings.working_hours.days[1].weekday") {
             $0.workingHours.days = [.init(weekday: 2, ranges: []), .init(weekday: 2, ranges: [])]
@@ -122,7 +122,7 @@ struct SettingsValidationTests {
         },
         Rule("a holiday and a late opening") {
             $0.workingHours.exceptions = [
-                .init(date: "2026-12-25", ranges: []), .init(date: "2026-12-31", ranges: [Range(start: "10:00", end: "14:00")]),
+                .init(date: "2026-12-25", ranges: []), .init(date: "2026-12-31", ranges: [Hours(start: "10:00", end: "14:00")]),
             ]
         },
         Rule("29 February of a leap year") { $0.workingHours.exceptions = [.init(date: "2028-02-29", ranges: [])] },

@@ -6,6 +6,7 @@
 #include "switchboard/testing/v1/testing.pb-c.h"
 #include "switchboard/v1/agent.pb-c.h"
 #include "switchboard/v1/health.pb-c.h"
+#include "switchboard/v1/session.pb-c.h"
 #include "switchboard/v1/settings.pb-c.h"
 #include "ttrpc/request.pb-c.h"
 #endif
