@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,6 +87,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore", "SwitchboardStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

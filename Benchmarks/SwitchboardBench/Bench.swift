@@ -34,18 +34,21 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
         let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory)
+        let engine = try await SwitchboardEngine(store: store, logger: logger)
         let server = SwitchboardServer.makeServer(
-            configuration: .init(host: "127.0.0.1", port: port), store: store, logger: logger,
+            configuration: .init(host: "127.0.0.1", port: port), engine: engine, store: store, logger: logger,
             extraServices: [EchoService()]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
+            group.addTask { try await TimerDriver(engine: engine).run() }
             let address = try await server.listeningAddress
             FileHandle.standardOutput.write(Data("READY 127.0.0.1:\(address.port!)\n".utf8))
             // Stop when the parent closes our standard input.
             _ = FileHandle.standardInput.readDataToEndOfFile()
             server.beginGracefulShutdown()
-            try await group.waitForAll()
+            group.cancelAll()
+            try? await group.waitForAll()
         }
     }
 }

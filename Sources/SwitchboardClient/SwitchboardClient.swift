@@ -32,6 +32,9 @@ public struct SwitchboardClient: Sendable {
     /// `switchboard.v1.AgentService`.
     public var agents: AgentService.Client { AgentService.Client(connection: connection) }
 
+    /// `switchboard.v1.SessionService`.
+    public var sessions: SessionService.Client { SessionService.Client(connection: connection) }
+
     /// Closes the connection.
     public func close() async {
         await connection.close()

@@ -4,12 +4,15 @@ public import SwitchboardRPC
 public import SwitchboardServices
 public import SwitchboardStore
 
-/// Serves `switchboard.v1.AgentService`'s management part: agents, their status, groups.
+/// Serves `switchboard.v1.AgentService`: agents, their status and groups (changes go through the
+/// engine, lists are read from the store), and the calls agent desks make on an agent's behalf.
 public struct AgentServiceImplementation: AgentService.ServiceProtocol {
+    private let engine: SwitchboardEngine
     private let store: SwitchboardStore
 
-    /// Creates the service over `store`.
-    public init(store: SwitchboardStore) {
+    /// Creates the service.
+    public init(engine: SwitchboardEngine, store: SwitchboardStore) {
+        self.engine = engine
         self.store = store
     }
 
@@ -21,33 +24,32 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         if let limit = request.maxSessions {
             try AgentRules.validateSessionLimit(Int(limit), field: "max_sessions")
         }
-        return Agent(try await store.createAgent(id: request.id, displayName: request.displayName, maxSessions: request.maxSessions.map(Int.init)))
+        return Agent(try await engine.createAgent(id: request.id, displayName: request.displayName, maxSessions: request.maxSessions.map(Int.init)))
     }
 
     public func updateAgent(request: UpdateAgentRequest, context: ServerContext) async throws -> Agent {
         try AgentRules.validateID(request.id, field: "id")
-        var change = SwitchboardStore.AgentChange()
+        var maxSessions: Int?? = nil
         if let name = request.displayName {
             try AgentRules.validateName(name, field: "display_name")
-            change.displayName = name
         }
         if let limit = request.maxSessions {
             if limit == 0 {
-                change.maxSessions = .some(nil)
+                maxSessions = .some(nil)
             } else {
                 try AgentRules.validateSessionLimit(Int(limit), field: "max_sessions")
-                change.maxSessions = .some(Int(limit))
+                maxSessions = .some(Int(limit))
             }
         }
-        guard change.displayName != nil || change.maxSessions != nil else {
+        guard request.displayName != nil || maxSessions != nil else {
             throw SwitchboardError.invalid("display_name", "or 'max_sessions' must be set: there is nothing to change")
         }
-        return Agent(try await store.updateAgent(id: request.id, change))
+        return Agent(try await engine.updateAgent(id: request.id, displayName: request.displayName, maxSessions: maxSessions))
     }
 
     public func getAgent(request: GetAgentRequest, context: ServerContext) async throws -> Agent {
         try AgentRules.validateID(request.id, field: "id")
-        return Agent(try await store.agent(id: request.id))
+        return Agent(try await engine.agent(id: request.id))
     }
 
     public func listAgents(request: ListAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
@@ -57,7 +59,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
 
     public func deleteAgent(request: DeleteAgentRequest, context: ServerContext) async throws -> DeleteAgentResponse {
         try AgentRules.validateID(request.id, field: "id")
-        try await store.deleteAgent(id: request.id)
+        try await engine.deleteAgent(id: request.id)
         return DeleteAgentResponse()
     }
 
@@ -71,7 +73,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         case .unspecified, .unrecognized:
             throw SwitchboardError.invalid("status", "must be OFFLINE, ONLINE or BREAK")
         }
-        return Agent(try await store.setAgentStatus(id: request.id, status))
+        return Agent(try await engine.setAgentStatus(id: request.id, status))
     }
 
     // MARK: Groups
@@ -79,13 +81,13 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func createGroup(request: CreateGroupRequest, context: ServerContext) async throws -> Group {
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.name, field: "name")
-        return Group(try await store.createGroup(id: request.id, name: request.name))
+        return Group(try await engine.createGroup(id: request.id, name: request.name))
     }
 
     public func renameGroup(request: RenameGroupRequest, context: ServerContext) async throws -> Group {
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.name, field: "name")
-        return Group(try await store.renameGroup(id: request.id, name: request.name))
+        return Group(try await engine.renameGroup(id: request.id, name: request.name))
     }
 
     public func getGroup(request: GetGroupRequest, context: ServerContext) async throws -> Group {
@@ -95,7 +97,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
 
     public func deleteGroup(request: DeleteGroupRequest, context: ServerContext) async throws -> DeleteGroupResponse {
         try AgentRules.validateID(request.id, field: "id")
-        try await store.deleteGroup(id: request.id)
+        try await engine.deleteGroup(id: request.id)
         return DeleteGroupResponse()
     }
 
@@ -107,13 +109,13 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func addGroupMember(request: GroupMemberRequest, context: ServerContext) async throws -> Group {
         try AgentRules.validateID(request.groupID, field: "group_id")
         try AgentRules.validateID(request.agentID, field: "agent_id")
-        return Group(try await store.addMember(groupID: request.groupID, agentID: request.agentID))
+        return Group(try await engine.addMember(groupID: request.groupID, agentID: request.agentID))
     }
 
     public func removeGroupMember(request: GroupMemberRequest, context: ServerContext) async throws -> Group {
         try AgentRules.validateID(request.groupID, field: "group_id")
         try AgentRules.validateID(request.agentID, field: "agent_id")
-        return Group(try await store.removeMember(groupID: request.groupID, agentID: request.agentID))
+        return Group(try await engine.removeMember(groupID: request.groupID, agentID: request.agentID))
     }
 
     public func listGroupAgents(request: ListGroupAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
@@ -122,6 +124,55 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
             groupID: request.groupID, try PageRequest(size: request.pageSize, token: request.pageToken)
         )
         return ListAgentsResponse(agents: page.items.map(Agent.init), nextPageToken: page.nextToken)
+    }
+
+    // MARK: Sessions, for agent desks
+
+    public func acceptSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
+        try validate(request.agentID, request.sessionID)
+        return Session(try await engine.accept(agentID: request.agentID, sessionID: request.sessionID))
+    }
+
+    public func sendAgentMessage(request: SendAgentMessageRequest, context: ServerContext) async throws -> Message {
+        try validate(request.agentID, request.sessionID)
+        try SessionRules.validateText(request.text, field: "text")
+        return Message(try await engine.agentMessage(agentID: request.agentID, sessionID: request.sessionID, text: request.text))
+    }
+
+    public func closeSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
+        try validate(request.agentID, request.sessionID)
+        return Session(try await engine.close(sessionID: request.sessionID, byAgent: request.agentID))
+    }
+
+    public func transferSession(request: TransferSessionRequest, context: ServerContext) async throws -> Session {
+        try validate(request.agentID, request.sessionID)
+        let target: RoutingState.TransferTarget
+        switch request.target {
+        case .toAgentID(let id)?:
+            try AgentRules.validateID(id, field: "to_agent_id")
+            target = .agent(id)
+        case .toGroupID(let id)?:
+            try AgentRules.validateID(id, field: "to_group_id")
+            target = .group(id)
+        case nil:
+            throw SwitchboardError.invalid("target", "must name 'to_agent_id' or 'to_group_id'")
+        }
+        return Session(try await engine.transfer(agentID: request.agentID, sessionID: request.sessionID, to: target))
+    }
+
+    public func inviteRating(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
+        try validate(request.agentID, request.sessionID)
+        return Session(try await engine.inviteRating(agentID: request.agentID, sessionID: request.sessionID))
+    }
+
+    public func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse {
+        try AgentRules.validateID(request.agentID, field: "agent_id")
+        return ListAgentSessionsResponse(sessions: try await engine.agentSessions(agentID: request.agentID).map { Session($0) })
+    }
+
+    private func validate(_ agentID: String, _ sessionID: String) throws(SwitchboardError) {
+        try AgentRules.validateID(agentID, field: "agent_id")
+        try SessionRules.validateSessionID(sessionID)
     }
 }
 

@@ -2,6 +2,29 @@ public import Logging
 public import SwitchboardRPC
 import SwitchboardServices
 public import SwitchboardStore
+public import ServiceLifecycle
+
+/// Fires the engine's due timers (offers, user timeouts, queue messages) at a steady tick.
+public struct TimerDriver: Service {
+    private let engine: SwitchboardEngine
+    private let tick: Duration
+
+    /// Creates a driver firing at every `tick`.
+    public init(engine: SwitchboardEngine, tick: Duration = .milliseconds(200)) {
+        self.engine = engine
+        self.tick = tick
+    }
+
+    /// Runs until cancelled or a graceful shutdown.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: tick)
+                await engine.fireDueTimers()
+            }
+        }
+    }
+}
 
 /// Assembles Switchboard's services into an RPC server.
 public enum SwitchboardServer {
@@ -11,15 +34,19 @@ public enum SwitchboardServer {
     /// The services a Switchboard server hosts, wired to `server`'s lifecycle.
     public static func makeServer(
         configuration: RPCServer.Configuration,
+        engine: SwitchboardEngine,
         store: SwitchboardStore,
         logger: Logger,
         extraServices: [any RegistrableRPCService] = []
     ) -> RPCServer {
-        let health = HealthService(version: version, services: [Health.name, SettingsService.name, AgentService.name])
+        let health = HealthService(
+            version: version, services: [Health.name, SettingsService.name, AgentService.name, SessionService.name]
+        )
         let services: [any RegistrableRPCService] = [
             health,
-            SettingsServiceImplementation(store: store),
-            AgentServiceImplementation(store: store),
+            SettingsServiceImplementation(engine: engine),
+            AgentServiceImplementation(engine: engine, store: store),
+            SessionServiceImplementation(engine: engine, store: store),
         ]
         let server = RPCServer(configuration: configuration, services: services + extraServices, logger: logger)
         server.onShutdown { health.setServing(false) }

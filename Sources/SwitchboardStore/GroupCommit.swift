@@ -1,28 +1,34 @@
+import DequeModule
 import GRDB
 import Synchronization
 import SwitchboardCore
 
-/// Serializes writes and commits concurrent ones together: a lone write runs at once in its own
-/// transaction; writes that arrive while a transaction is running are committed together in the
-/// next one (one fsync for all), each inside its own savepoint so one failing write does not undo
-/// the others. No background task: the first waiting writer leads the next batch.
+/// Serializes writes in the order they are enqueued and commits concurrent ones together: a
+/// lone write runs at once in its own transaction; writes enqueued while a transaction runs are
+/// committed together in the next one (one sync for all), each inside its own savepoint so one
+/// failing write does not undo the others. No background task: a waiting writer leads the next
+/// batch.
+///
+/// Enqueueing is synchronous, so an actor that enqueues its changes before it suspends gets
+/// them committed in the order it made them.
 final class GroupCommitWriter: Sendable {
     /// The most writes committed in one transaction.
-    static let maximumBatch = 256
+    static let maximumBatch = 512
 
-    private enum Signal: Sendable {
+    fileprivate enum Signal: Sendable {
         case done
         case lead
     }
 
     /// One write waiting to be committed.
-    private final class Request: @unchecked Sendable {
-        // Unchecked: `apply`'s outcome is set by the batch's leader and read by the request's own
-        // task only after the leader resumed it (`done`) or after it ran the batch itself (`lead`);
-        // the handoff goes through `State`'s mutex, which orders the accesses.
+    fileprivate final class Request: @unchecked Sendable {
+        // Unchecked: `finished` and `waiter` are read and written only under the writer's state
+        // mutex; `apply` and `finish` run on the batch leader, and the request's own task reads the
+        // outcome only after `finished` was set under that mutex.
         let apply: (Database) -> Void
         let finish: (SwitchboardError?) -> Void
-        var continuation: CheckedContinuation<Signal, Never>?
+        var finished = false
+        var waiter: CheckedContinuation<Signal, Never>?
 
         init(apply: @escaping (Database) -> Void, finish: @escaping (SwitchboardError?) -> Void) {
             self.apply = apply
@@ -30,21 +36,20 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    private struct State {
+    fileprivate struct State {
         var running = false
-        var pending: [Request] = []
+        var pending = Deque<Request>()
     }
 
     private let writer: any DatabaseWriter
-    private let state = Mutex(State())
+    fileprivate let state = Mutex(State())
 
     init(writer: any DatabaseWriter) {
         self.writer = writer
     }
 
-    /// Runs `work` in a transaction (shared with concurrent writes) and returns its result once
-    /// the transaction is committed.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(SwitchboardError) -> T {
+    /// Queues `work` for the next transaction; await the ticket for its result.
+    func enqueue<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) -> WriteTicket<T> {
         let outcome = Outcome<T>()
         let request = Request(
             apply: { db in
@@ -60,78 +65,116 @@ final class GroupCommitWriter: Sendable {
                 }
             },
             finish: { commitError in
-                if outcome.error == nil, let commitError {
-                    outcome.error = commitError
-                }
+                if outcome.error == nil, let commitError { outcome.error = commitError }
             }
         )
-        let leadsNow = state.withLock { state in
-            if state.running { return false }
-            state.running = true
-            return true
-        }
-        if !leadsNow {
-            let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Signal, Never>) in
-                request.continuation = continuation
-                let leads = state.withLock { state in
-                    if !state.running {
-                        state.running = true
-                        return true
-                    }
-                    state.pending.append(request)
-                    return false
-                }
-                if leads {
-                    request.continuation = nil
-                    continuation.resume(returning: .lead)
-                }
-            }
-            if case .done = signal {
-                return try outcome.get()
-            }
-        }
-        await runBatch(leader: request)
-        return try outcome.get()
+        state.withLock { $0.pending.append(request) }
+        return WriteTicket(writer: self, request: request, outcome: outcome)
     }
 
-    private func runBatch(leader: Request) async {
-        let others = state.withLock { state in
-            let count = min(state.pending.count, Self.maximumBatch - 1)
-            defer { state.pending.removeFirst(count) }
-            return Array(state.pending.prefix(count))
+    /// Runs `work` in a (possibly shared) transaction and returns its result once committed.
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(SwitchboardError) -> T {
+        try await enqueue(work).value()
+    }
+
+    /// Waits until `request` is committed, leading batches when nobody else does.
+    fileprivate func wait(for request: Request) async {
+        enum Action { case done, lead, wait }
+        let action: Action = state.withLock { state in
+            if request.finished { return .done }
+            if !state.running {
+                state.running = true
+                return .lead
+            }
+            return .wait
         }
-        let batch = [leader] + others
-        var commitError: SwitchboardError?
-        do {
-            try await writer.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    for request in batch { request.apply(db) }
-                    return .commit
+        switch action {
+        case .done:
+            return
+        case .lead:
+            await lead(until: request)
+        case .wait:
+            let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Signal, Never>) in
+                let immediate: Signal? = state.withLock { state in
+                    if request.finished { return .done }
+                    if !state.running {
+                        state.running = true
+                        return .lead
+                    }
+                    request.waiter = continuation
+                    return nil
                 }
+                if let immediate { continuation.resume(returning: immediate) }
             }
-        } catch {
-            commitError = StoreErrors.map(error)
+            if case .lead = signal { await lead(until: request) }
         }
-        for request in batch { request.finish(commitError) }
-        for request in others {
-            request.continuation?.resume(returning: .done)
-        }
-        // Hand the lead to the oldest waiting write, or stop.
-        let next = state.withLock { state -> Request? in
-            if state.pending.isEmpty {
-                state.running = false
-                return nil
+    }
+
+    private func lead(until own: Request) async {
+        while true {
+            let batch: [Request] = state.withLock { state in
+                let count = min(state.pending.count, Self.maximumBatch)
+                defer { state.pending.removeFirst(count) }
+                return Array(state.pending.prefix(count))
             }
-            return state.pending.removeFirst()
+            if batch.isEmpty { break }
+            var commitError: SwitchboardError?
+            do {
+                try await writer.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        for request in batch { request.apply(db) }
+                        return .commit
+                    }
+                }
+            } catch {
+                commitError = StoreErrors.map(error)
+            }
+            for request in batch { request.finish(commitError) }
+            let (waiters, ownDone) = state.withLock { _ -> ([CheckedContinuation<Signal, Never>], Bool) in
+                var waiters: [CheckedContinuation<Signal, Never>] = []
+                for request in batch {
+                    request.finished = true
+                    if let waiter = request.waiter {
+                        waiters.append(waiter)
+                        request.waiter = nil
+                    }
+                }
+                return (waiters, own.finished)
+            }
+            for waiter in waiters { waiter.resume(returning: .done) }
+            if ownDone { break }
         }
-        next?.continuation?.resume(returning: .lead)
+        // Hand the lead to the oldest write whose task waits, or stop.
+        let next: CheckedContinuation<Signal, Never>? = state.withLock { state in
+            if let request = state.pending.first(where: { $0.waiter != nil }) {
+                let waiter = request.waiter
+                request.waiter = nil
+                return waiter
+            }
+            state.running = false
+            return nil
+        }
+        next?.resume(returning: .lead)
+    }
+}
+
+/// A write queued with ``GroupCommitWriter/enqueue(_:)``; its value is ready once committed.
+struct WriteTicket<T: Sendable>: Sendable {
+    fileprivate let writer: GroupCommitWriter
+    fileprivate let request: GroupCommitWriter.Request
+    fileprivate let outcome: Outcome<T>
+
+    /// The write's result once its transaction committed.
+    func value() async throws(SwitchboardError) -> T {
+        await writer.wait(for: request)
+        return try outcome.get()
     }
 }
 
 /// The result of one write, set inside the batch.
-private final class Outcome<T: Sendable>: @unchecked Sendable {
-    // Unchecked: written by the batch leader, read by the waiting task after its handoff (see
-    // GroupCommitWriter.Request).
+fileprivate final class Outcome<T: Sendable>: @unchecked Sendable {
+    // Unchecked: written by the batch leader before the request is marked finished under the
+    // writer's mutex, read by the waiting task after it saw `finished`.
     var value: T?
     var error: SwitchboardError?
 

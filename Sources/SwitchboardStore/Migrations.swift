@@ -35,6 +35,48 @@ extension SwitchboardStore {
                     """
             )
         }
+        migrator.registerMigration("v2-sessions-messages") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE agents ADD COLUMN last_assigned_at INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE sessions (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        attributes TEXT NOT NULL,
+                        state INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        target TEXT,
+                        agent_id TEXT,
+                        queue_ticket INTEGER,
+                        offer_deadline INTEGER,
+                        missed_agents TEXT NOT NULL,
+                        user_timeout_at INTEGER,
+                        next_queue_message_at INTEGER,
+                        last_queue_message_position INTEGER,
+                        close_reason INTEGER,
+                        closed_at INTEGER,
+                        rating_deadline INTEGER,
+                        rating_score INTEGER,
+                        rating_comment TEXT,
+                        rated_at INTEGER,
+                        last_sequence INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX sessions_open ON sessions(state) WHERE state <> 4;
+                    CREATE INDEX sessions_by_agent ON sessions(agent_id) WHERE agent_id IS NOT NULL;
+                    CREATE TABLE messages (
+                        session_id TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        sender INTEGER NOT NULL,
+                        agent_id TEXT,
+                        prompt INTEGER,
+                        text TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (session_id, sequence)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }()
 }

@@ -56,8 +56,10 @@ struct ServerCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let databasePath = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
         let store: SwitchboardStore
+        let engine: SwitchboardEngine
         do {
             store = try SwitchboardStore(location: .file(databasePath))
+            engine = try await SwitchboardEngine(store: store, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(2)
@@ -68,12 +70,13 @@ struct ServerCommand: AsyncParsableCommand {
                 host: host, port: port, maximumDataLength: maxFrameBytes,
                 shutdownGracePeriod: .milliseconds(Int64(graceSeconds * 1000))
             ),
+            engine: engine,
             store: store,
             logger: logger
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)],
+                services: [.init(service: server), .init(service: TimerDriver(engine: engine))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -9,6 +9,7 @@ final class ManualClock: WallClock {
     private let current = Mutex(Timestamp(milliseconds: 1_790_000_000_000))
     func now() -> Timestamp { current.withLock { $0 } }
     func advance(_ milliseconds: Int64) { current.withLock { $0.milliseconds += milliseconds } }
+    func advance(_ duration: Duration) { current.withLock { $0 = $0.adding(duration) } }
 }
 
 /// A fresh database file in a temporary folder.
@@ -34,7 +35,7 @@ struct StoreTests {
     @Test("migrations run from empty", arguments: Where.allCases)
     func migrations(place: Where) async throws {
         let store = try place.open(ManualClock())
-        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups"])
+        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages"])
         #expect(try await store.settings() == nil)
         #expect(try await store.agents(PageRequest()).items.isEmpty)
     }
@@ -55,72 +56,99 @@ struct StoreTests {
         #expect(try await store.settings()?.document == [4, 5])
     }
 
+    static func agent(_ id: String, at time: Timestamp, limit: Int? = nil) -> AgentProfile {
+        AgentProfile(id: id, displayName: id.capitalized, maxSessions: limit, status: .offline, groupIDs: [], statusChangedAt: time, createdAt: time)
+    }
+
     @Test("every agent and group field round-trips", arguments: Where.allCases)
     func agentsAndGroups(place: Where) async throws {
         let clock = ManualClock()
         let store = try place.open(clock)
-        let created = try await store.createAgent(id: "alice", displayName: "Alice", maxSessions: 3)
-        #expect(created.status == .offline)
+        let created = Self.agent("alice", at: clock.now(), limit: 3)
+        try await store.enqueue([.insertAgent(created)]).committed()
         #expect(try await store.agent(id: "alice") == created)
         clock.advance(5)
-        let online = try await store.setAgentStatus(id: "alice", .online)
-        #expect(online.status == .online && online.statusChangedAt == clock.now())
-        // The same status again changes nothing, not even the time.
-        clock.advance(5)
-        #expect(try await store.setAgentStatus(id: "alice", .online).statusChangedAt == online.statusChangedAt)
-        let renamed = try await store.updateAgent(id: "alice", .init(displayName: "Alice B.", maxSessions: .some(nil)))
-        #expect(renamed.displayName == "Alice B." && renamed.maxSessions == nil)
-        _ = try await store.createGroup(id: "billing", name: "Billing")
-        let group = try await store.addMember(groupID: "billing", agentID: "alice")
-        #expect(group.memberCount == 1 && group.name == "Billing")
-        #expect(try await store.agent(id: "alice").groupIDs == ["billing"])
+        try await store.enqueue([
+            .agentState(id: "alice", status: .online, statusChangedAt: clock.now(), lastAssignedAt: Timestamp(milliseconds: 42)),
+            .updateAgent(id: "alice", displayName: "Alice B.", maxSessions: nil),
+            .insertGroup(AgentGroup(id: "billing", name: "Billing", memberCount: 0, createdAt: clock.now())),
+            .addMember(groupID: "billing", agentID: "alice"),
+        ]).committed()
+        let updated = try await store.agent(id: "alice")
+        #expect(updated.status == .online && updated.statusChangedAt == clock.now())
+        #expect(updated.displayName == "Alice B." && updated.maxSessions == nil && updated.groupIDs == ["billing"])
+        #expect(try await store.group(id: "billing").memberCount == 1)
         #expect(try await store.groupAgents(groupID: "billing", PageRequest()).items.map(\.id) == ["alice"])
-        #expect(try await store.renameGroup(id: "billing", name: "Payments").name == "Payments")
-        _ = try await store.removeMember(groupID: "billing", agentID: "alice")
+        let loaded = try await store.loadState(now: clock.now())
+        #expect(loaded.agents.map(\.lastAssignedAt) == [Timestamp(milliseconds: 42)])
+        try await store.enqueue([.renameGroup(id: "billing", name: "Payments"), .removeMember(groupID: "billing", agentID: "alice")]).committed()
+        #expect(try await store.group(id: "billing").name == "Payments")
         #expect(try await store.agent(id: "alice").groupIDs.isEmpty)
-        _ = try await store.addMember(groupID: "billing", agentID: "alice")
-        try await store.deleteGroup(id: "billing")
-        #expect(try await store.agent(id: "alice").groupIDs.isEmpty)
-        try await store.deleteAgent(id: "alice")
+        try await store.enqueue([.addMember(groupID: "billing", agentID: "alice"), .deleteGroup("billing")]).committed()
+        #expect(try await store.agent(id: "alice").groupIDs.isEmpty, "deleting a group removes its memberships")
+        try await store.enqueue([.deleteAgent("alice")]).committed()
         await #expect(throws: SwitchboardError(.notFound, "agent 'alice' not found")) {
             _ = try await store.agent(id: "alice")
         }
     }
 
-    @Test("conflicts and missing entities have their kinds", arguments: Where.allCases)
-    func errors(place: Where) async throws {
-        let store = try place.open(ManualClock())
-        _ = try await store.createAgent(id: "a", displayName: "A", maxSessions: nil)
-        _ = try await store.createGroup(id: "g", name: "G")
-        await #expect(throws: SwitchboardError(.alreadyExists, "agent 'a' already exists")) {
-            _ = try await store.createAgent(id: "a", displayName: "again", maxSessions: nil)
-        }
-        await #expect(throws: SwitchboardError(.alreadyExists, "group 'g' already exists")) {
-            _ = try await store.createGroup(id: "g", name: "again")
-        }
-        _ = try await store.addMember(groupID: "g", agentID: "a")
-        await #expect(throws: SwitchboardError(.alreadyExists, "agent 'a' is already a member of group 'g'")) {
-            _ = try await store.addMember(groupID: "g", agentID: "a")
-        }
-        await #expect(throws: SwitchboardError(.notFound, "agent 'nobody' not found")) {
-            _ = try await store.addMember(groupID: "g", agentID: "nobody")
-        }
-        await #expect(throws: SwitchboardError(.notFound, "group 'none' not found")) {
-            _ = try await store.renameGroup(id: "none", name: "x")
-        }
-        await #expect(throws: SwitchboardError(.notFound, "agent 'b' is not a member of group 'g'")) {
-            _ = try await store.createAgent(id: "b", displayName: "B", maxSessions: nil)
-            _ = try await store.removeMember(groupID: "g", agentID: "b")
-        }
+    @Test("sessions and messages round-trip with every field", arguments: Where.allCases)
+    func sessions(place: Where) async throws {
+        let clock = ManualClock()
+        let store = try place.open(clock)
+        var session = SessionRecord(id: "s-1", userID: "u-1", channel: "web", attributes: ["tier": "vip", "lang": "de"], createdAt: clock.now())
+        session.state = .closed
+        session.target = .agents(["ann", "bob"])
+        session.agentID = "ann"
+        session.queueTicket = 7
+        session.offerDeadline = Timestamp(milliseconds: 1)
+        session.missedAgents = ["bob"]
+        session.userTimeoutAt = Timestamp(milliseconds: 2)
+        session.nextQueueMessageAt = Timestamp(milliseconds: 3)
+        session.lastQueueMessagePosition = 4
+        session.closeReason = .userTimeout
+        session.closedAt = Timestamp(milliseconds: 5)
+        session.ratingDeadline = clock.now().adding(.seconds(60))
+        session.rating = SessionRatingRecord(score: 4, comment: "ok", submittedAt: Timestamp(milliseconds: 6))
+        session.lastSequence = 3
+        var open = SessionRecord(id: "s-2", userID: "u-2", channel: "", attributes: [:], createdAt: clock.now())
+        open.target = .group("billing")
+        open.state = .queued
+        let messages = [
+            TranscriptMessage(sessionID: "s-1", sequence: 1, sender: .system(.welcome), text: "Hello", createdAt: clock.now()),
+            TranscriptMessage(sessionID: "s-1", sequence: 2, sender: .user, text: "Hi ✓", createdAt: clock.now()),
+            TranscriptMessage(sessionID: "s-1", sequence: 3, sender: .agent("ann"), text: "How can I help?", createdAt: clock.now()),
+        ]
+        try await store.enqueue([.session(session), .session(open)] + messages.map { .message($0) }).committed()
+        #expect(try await store.session(id: "s-1") == session)
+        #expect(try await store.session(id: "s-2") == open)
+        let page = try await store.messages(sessionID: "s-1", after: 1, limit: 1)
+        #expect(page.messages == [messages[1]] && page.more)
+        #expect(try await store.messages(sessionID: "s-1", after: 0, limit: 10).messages == messages)
+        // Loading keeps open sessions and closed ones whose rating window is open.
+        #expect(Set(try await store.loadState(now: clock.now()).sessions.map(\.id)) == ["s-1", "s-2"])
+        clock.advance(.seconds(61))
+        #expect(try await store.loadState(now: clock.now()).sessions.map(\.id) == ["s-2"])
+    }
+
+    @Test("a write that breaks a constraint fails alone; the batch's others commit", arguments: Where.allCases)
+    func failingWrite(place: Where) async throws {
+        let clock = ManualClock()
+        let store = try place.open(clock)
+        try await store.enqueue([.insertAgent(Self.agent("a", at: clock.now()))]).committed()
+        let duplicate = store.enqueue([.insertAgent(Self.agent("a", at: clock.now()))])
+        let other = store.enqueue([.insertAgent(Self.agent("b", at: clock.now()))])
+        await #expect(throws: SwitchboardError.self) { try await duplicate.committed() }
+        try await other.committed()
+        #expect(try await store.agent(id: "b").id == "b")
     }
 
     @Test("pages cover every agent once, in id order", arguments: Where.allCases)
     func pagination(place: Where) async throws {
-        let store = try place.open(ManualClock())
+        let clock = ManualClock()
+        let store = try place.open(clock)
         let ids = (0..<25).map { String(format: "agent-%02d", $0) }
-        for id in ids.shuffled() {
-            _ = try await store.createAgent(id: id, displayName: id, maxSessions: nil)
-        }
+        try await store.enqueue(ids.shuffled().map { .insertAgent(Self.agent($0, at: clock.now())) }).committed()
         var seen: [String] = []
         var token = ""
         repeat {
@@ -132,37 +160,23 @@ struct StoreTests {
         #expect(seen == ids)
     }
 
-    @Test("concurrent writes share transactions; a failing one does not undo the others")
+    @Test("writes commit in the order they were enqueued, concurrent ones together")
     func groupCommit() async throws {
-        let store = try Where.file.open(ManualClock())
-        _ = try await store.createAgent(id: "taken", displayName: "T", maxSessions: nil)
-        let results = await withTaskGroup(of: (String, Bool).self) { group in
-            for index in 0..<200 {
-                group.addTask {
-                    // Every tenth write fails (duplicate id) inside the shared transaction.
-                    let id = index % 10 == 0 ? "taken" : "agent-\(index)"
-                    do {
-                        _ = try await store.createAgent(id: id, displayName: "n", maxSessions: nil)
-                        return (id, true)
-                    } catch {
-                        return (id, false)
-                    }
-                }
-            }
-            var results: [(String, Bool)] = []
-            for await result in group { results.append(result) }
-            return results
+        let clock = ManualClock()
+        let store = try Where.file.open(clock)
+        // Enqueued in order without waiting: a later write depends on an earlier one.
+        var pending: [PendingWrite] = []
+        for index in 0..<300 {
+            pending.append(store.enqueue([.insertAgent(Self.agent("agent-\(index)", at: clock.now()))]))
+            pending.append(store.enqueue([.agentState(id: "agent-\(index)", status: .online, statusChangedAt: clock.now(), lastAssignedAt: Timestamp(milliseconds: Int64(index)))]))
         }
-        #expect(results.filter { !$0.1 }.allSatisfy { $0.0 == "taken" })
-        #expect(results.filter(\.1).count == 180)
-        var count = 0
-        var token = ""
-        repeat {
-            let page = try await store.agents(try PageRequest(size: 1000, token: token))
-            count += page.items.count
-            token = page.nextToken
-        } while !token.isEmpty
-        #expect(count == 181)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for write in pending.shuffled() { group.addTask { try await write.committed() } }
+            try await group.waitForAll()
+        }
+        let loaded = try await store.loadState(now: clock.now())
+        #expect(loaded.agents.count == 300)
+        #expect(loaded.agents.allSatisfy { $0.profile.status == .online })
     }
 
     @Test("data survives closing and reopening the file")
@@ -171,8 +185,10 @@ struct StoreTests {
         let clock = ManualClock()
         do {
             let store = try SwitchboardStore(location: .file(path), clock: clock)
-            _ = try await store.createAgent(id: "alice", displayName: "Alice", maxSessions: 2)
-            _ = try await store.setAgentStatus(id: "alice", .onBreak)
+            try await store.enqueue([
+                .insertAgent(Self.agent("alice", at: clock.now(), limit: 2)),
+                .agentState(id: "alice", status: .onBreak, statusChangedAt: clock.now(), lastAssignedAt: clock.now()),
+            ]).committed()
             _ = try await store.replaceSettings([7], expectedVersion: 0)
         }
         let reopened = try SwitchboardStore(location: .file(path), clock: clock)

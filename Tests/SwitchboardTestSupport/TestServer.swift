@@ -13,6 +13,8 @@ public struct TestServer: Sendable {
     public let server: RPCServer
     /// Its port.
     public let port: Int
+    /// The engine, to fire timers after moving a manual clock.
+    public let engine: SwitchboardEngine
 
     /// A new client connection to the server.
     public func makeClient(configuration: RPCConnection.Configuration = .init()) -> SwitchboardClient {
@@ -29,24 +31,27 @@ public struct TestServer: Sendable {
 /// the echo service), and shuts the server down gracefully afterwards, on success and failure alike.
 ///
 /// The store is a private in-memory database unless `database` names a file (to test restarts).
+/// Timers fire only when the test calls `engine.fireDueTimers()` (after moving a ManualClock).
 public func withTestServer<Result: Sendable>(
     configuration: RPCServer.Configuration = .init(host: "127.0.0.1", port: 0),
     database: String? = nil,
     clock: any WallClock = SystemWallClock(),
+    hook: (any AllocationHook)? = nil,
     extraServices: [any RegistrableRPCService] = [EchoService()],
     _ body: (TestServer) async throws -> Result
 ) async throws -> Result {
     var logger = Logger(label: "switchboard.test")
     logger.logLevel = .critical
     let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory, clock: clock)
+    let engine = try await SwitchboardEngine(store: store, clock: clock, hook: hook, logger: logger)
     let server = SwitchboardServer.makeServer(
-        configuration: configuration, store: store, logger: logger, extraServices: extraServices
+        configuration: configuration, engine: engine, store: store, logger: logger, extraServices: extraServices
     )
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
             let address = try await server.listeningAddress
-            let result = try await body(TestServer(server: server, port: address.port!))
+            let result = try await body(TestServer(server: server, port: address.port!, engine: engine))
             server.beginGracefulShutdown()
             try await group.waitForAll()
             return result

@@ -5,6 +5,89 @@
 internal import CProtobufC
 internal import CSwitchboardProto
 
+/// Names an agent and one of its sessions.
+public struct AgentSessionRequest: Sendable, Hashable {
+    /// The agent acting.
+    public var agentID: String = ""
+
+    /// The session.
+    public var sessionID: String = ""
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(agentID: String = "", sessionID: String = "") {
+        self.agentID = agentID
+        self.sessionID = sessionID
+    }
+}
+
+/// An agent's message.
+public struct SendAgentMessageRequest: Sendable, Hashable {
+    /// The agent writing.
+    public var agentID: String = ""
+
+    /// The session.
+    public var sessionID: String = ""
+
+    /// The text: 1 to 10000 characters.
+    public var text: String = ""
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(agentID: String = "", sessionID: String = "", text: String = "") {
+        self.agentID = agentID
+        self.sessionID = sessionID
+        self.text = text
+    }
+}
+
+/// Moves a session elsewhere.
+public struct TransferSessionRequest: Sendable, Hashable {
+    /// The agent handing it over.
+    public var agentID: String = ""
+
+    /// The session.
+    public var sessionID: String = ""
+
+    /// Where to.
+    public var target: Target? = nil
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(agentID: String = "", sessionID: String = "", target: Target? = nil) {
+        self.agentID = agentID
+        self.sessionID = sessionID
+        self.target = target
+    }
+
+    /// Where to.
+    public enum Target: Sendable, Hashable {
+        /// Another agent.
+        case toAgentID(String)
+        /// A group.
+        case toGroupID(String)
+    }
+}
+
+/// Asks for an agent's sessions.
+public struct ListAgentSessionsRequest: Sendable, Hashable {
+    /// The agent.
+    public var agentID: String = ""
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(agentID: String = "") {
+        self.agentID = agentID
+    }
+}
+
+/// An agent's open sessions.
+public struct ListAgentSessionsResponse: Sendable, Hashable {
+    /// Sessions OFFERED to or ACTIVE with the agent, by id.
+    public var sessions: [Session] = []
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(sessions: [Session] = []) {
+        self.sessions = sessions
+    }
+}
+
 /// A human agent.
 public struct Agent: Sendable, Hashable {
     /// The caller-chosen id: 1 to 128 characters of letters, digits and `._:@-`.
@@ -330,6 +413,344 @@ public enum AgentStatus: Sendable, Hashable, RawRepresentable {
         case .unrecognized(let value): return value
         }
     }
+}
+
+extension AgentSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__AgentSessionRequest
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__AgentSessionRequest>) { switchboard__v1__agent_session_request__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__AgentSessionRequest>) -> Int { switchboard__v1__agent_session_request__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__AgentSessionRequest>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__agent_session_request__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__AgentSessionRequest>? {
+        switchboard__v1__agent_session_request__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__AgentSessionRequest>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__agent_session_request__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__AgentSessionRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__AgentSessionRequest>, arena: inout _ProtoArena) {
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+    }
+}
+
+extension AgentSessionRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(agentID: "agent_id \u{e9} 1", sessionID: "session_id \u{e9} 2")
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
+}
+
+extension SendAgentMessageRequest: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__SendAgentMessageRequest
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__SendAgentMessageRequest>) { switchboard__v1__send_agent_message_request__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__SendAgentMessageRequest>) -> Int { switchboard__v1__send_agent_message_request__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__SendAgentMessageRequest>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__send_agent_message_request__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__SendAgentMessageRequest>? {
+        switchboard__v1__send_agent_message_request__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__SendAgentMessageRequest>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__send_agent_message_request__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__SendAgentMessageRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+        self.text = try _ProtoC.string(c.text, "text")
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__SendAgentMessageRequest>, arena: inout _ProtoArena) {
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+        if !self.text.isEmpty { c.pointee.text = arena.string(self.text, "text") }
+    }
+}
+
+extension SendAgentMessageRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(agentID: "agent_id \u{e9} 1", sessionID: "session_id \u{e9} 2", text: "text \u{e9} 3")
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 3 }
+}
+
+extension TransferSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__TransferSessionRequest
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__TransferSessionRequest>) { switchboard__v1__transfer_session_request__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__TransferSessionRequest>) -> Int { switchboard__v1__transfer_session_request__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__TransferSessionRequest>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__transfer_session_request__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__TransferSessionRequest>? {
+        switchboard__v1__transfer_session_request__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__TransferSessionRequest>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__transfer_session_request__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__TransferSessionRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+        switch c.target_case.rawValue {
+        case 3: self.target = .toAgentID(try _ProtoC.string(c.to_agent_id, "to_agent_id"))
+        case 4: self.target = .toGroupID(try _ProtoC.string(c.to_group_id, "to_group_id"))
+        default: self.target = nil
+        }
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__TransferSessionRequest>, arena: inout _ProtoArena) {
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+        switch self.target {
+        case .toAgentID(let value)?:
+            c.pointee.target_case = .init(rawValue: 3)
+            c.pointee.to_agent_id = arena.string(value, "to_agent_id")
+        case .toGroupID(let value)?:
+            c.pointee.target_case = .init(rawValue: 4)
+            c.pointee.to_group_id = arena.string(value, "to_group_id")
+        case nil: break
+        }
+    }
+}
+
+extension TransferSessionRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(agentID: "agent_id \u{e9} 1", sessionID: "session_id \u{e9} 2", target: .toAgentID("to_agent_id \u{e9} 3"))
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
+}
+
+extension ListAgentSessionsRequest: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__ListAgentSessionsRequest
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsRequest>) { switchboard__v1__list_agent_sessions_request__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__ListAgentSessionsRequest>) -> Int { switchboard__v1__list_agent_sessions_request__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__ListAgentSessionsRequest>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__list_agent_sessions_request__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsRequest>? {
+        switchboard__v1__list_agent_sessions_request__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsRequest>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__list_agent_sessions_request__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__ListAgentSessionsRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsRequest>, arena: inout _ProtoArena) {
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+    }
+}
+
+extension ListAgentSessionsRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(agentID: "agent_id \u{e9} 1")
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
+}
+
+extension ListAgentSessionsResponse: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__ListAgentSessionsResponse
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsResponse>) { switchboard__v1__list_agent_sessions_response__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__ListAgentSessionsResponse>) -> Int { switchboard__v1__list_agent_sessions_response__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__ListAgentSessionsResponse>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__list_agent_sessions_response__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsResponse>? {
+        switchboard__v1__list_agent_sessions_response__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsResponse>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__list_agent_sessions_response__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__ListAgentSessionsResponse>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        if c.n_sessions > 0, let values = c.sessions {
+            var array = [Session]()
+            array.reserveCapacity(c.n_sessions)
+            for index in 0..<c.n_sessions {
+                guard let value = values[index] else { continue }
+                array.append(try _ProtoC.message(Session.self, value, "sessions"))
+            }
+            self.sessions = array
+        }
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsResponse>, arena: inout _ProtoArena) {
+        if !self.sessions.isEmpty {
+            c.pointee.n_sessions = self.sessions.count
+            c.pointee.sessions = arena.map(self.sessions) { arena, value in arena.message(value) }
+        }
+    }
+}
+
+extension ListAgentSessionsResponse: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(sessions: [Session._sample, Session._sample])
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 1 }
 }
 
 extension Agent: ProtoMessage, _ProtoTopLevelMessage {

@@ -142,6 +142,60 @@ public enum AgentService {
             /// The method's descriptor.
             public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "ListGroupAgents")
         }
+        /// `AcceptSession`: takes `AgentSessionRequest`, returns `Session`.
+        public enum AcceptSession {
+            /// The request message type.
+            public typealias Input = AgentSessionRequest
+            /// The response message type.
+            public typealias Output = Session
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "AcceptSession")
+        }
+        /// `SendAgentMessage`: takes `SendAgentMessageRequest`, returns `Message`.
+        public enum SendAgentMessage {
+            /// The request message type.
+            public typealias Input = SendAgentMessageRequest
+            /// The response message type.
+            public typealias Output = Message
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "SendAgentMessage")
+        }
+        /// `CloseSession`: takes `AgentSessionRequest`, returns `Session`.
+        public enum CloseSession {
+            /// The request message type.
+            public typealias Input = AgentSessionRequest
+            /// The response message type.
+            public typealias Output = Session
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "CloseSession")
+        }
+        /// `TransferSession`: takes `TransferSessionRequest`, returns `Session`.
+        public enum TransferSession {
+            /// The request message type.
+            public typealias Input = TransferSessionRequest
+            /// The response message type.
+            public typealias Output = Session
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "TransferSession")
+        }
+        /// `InviteRating`: takes `AgentSessionRequest`, returns `Session`.
+        public enum InviteRating {
+            /// The request message type.
+            public typealias Input = AgentSessionRequest
+            /// The response message type.
+            public typealias Output = Session
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "InviteRating")
+        }
+        /// `ListAgentSessions`: takes `ListAgentSessionsRequest`, returns `ListAgentSessionsResponse`.
+        public enum ListAgentSessions {
+            /// The request message type.
+            public typealias Input = ListAgentSessionsRequest
+            /// The response message type.
+            public typealias Output = ListAgentSessionsResponse
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "ListAgentSessions")
+        }
     }
 
     /// The methods a server implements to provide `switchboard.v1.AgentService`.
@@ -174,6 +228,19 @@ public enum AgentService {
         func removeGroupMember(request: GroupMemberRequest, context: ServerContext) async throws -> Group
         /// Lists a group's agents by id, a page at a time.
         func listGroupAgents(request: ListGroupAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse
+        /// Accepts a session offered to the agent ("Connect", manual service mode): it becomes ACTIVE.
+        func acceptSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session
+        /// Sends a message to the user of an ACTIVE session; starts the user response timeout.
+        func sendAgentMessage(request: SendAgentMessageRequest, context: ServerContext) async throws -> Message
+        /// Closes a session on the agent's behalf.
+        func closeSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session
+        /// Hands a session to another agent (online, with free capacity) or to a group (routed there;
+        /// queued if its agents are busy).
+        func transferSession(request: TransferSessionRequest, context: ServerContext) async throws -> Session
+        /// Invites the user to rate the session.
+        func inviteRating(request: AgentSessionRequest, context: ServerContext) async throws -> Session
+        /// Lists the agent's sessions in state OFFERED or ACTIVE.
+        func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse
     }
 
     /// A typed client of `switchboard.v1.AgentService` over a ttrpc connection.
@@ -325,6 +392,67 @@ public enum AgentService {
         ) async throws(RPCError) -> ListAgentsResponse {
             try await connection.unary(request, method: Method.ListGroupAgents.descriptor, options: options)
         }
+
+        /// Accepts a session offered to the agent ("Connect", manual service mode): it becomes ACTIVE.
+        ///
+        /// - Throws: `RPCError` with the status the server or the transport gave.
+        public func acceptSession(
+            _ request: AgentSessionRequest,
+            options: CallOptions = .defaults
+        ) async throws(RPCError) -> Session {
+            try await connection.unary(request, method: Method.AcceptSession.descriptor, options: options)
+        }
+
+        /// Sends a message to the user of an ACTIVE session; starts the user response timeout.
+        ///
+        /// - Throws: `RPCError` with the status the server or the transport gave.
+        public func sendAgentMessage(
+            _ request: SendAgentMessageRequest,
+            options: CallOptions = .defaults
+        ) async throws(RPCError) -> Message {
+            try await connection.unary(request, method: Method.SendAgentMessage.descriptor, options: options)
+        }
+
+        /// Closes a session on the agent's behalf.
+        ///
+        /// - Throws: `RPCError` with the status the server or the transport gave.
+        public func closeSession(
+            _ request: AgentSessionRequest,
+            options: CallOptions = .defaults
+        ) async throws(RPCError) -> Session {
+            try await connection.unary(request, method: Method.CloseSession.descriptor, options: options)
+        }
+
+        /// Hands a session to another agent (online, with free capacity) or to a group (routed there;
+        /// queued if its agents are busy).
+        ///
+        /// - Throws: `RPCError` with the status the server or the transport gave.
+        public func transferSession(
+            _ request: TransferSessionRequest,
+            options: CallOptions = .defaults
+        ) async throws(RPCError) -> Session {
+            try await connection.unary(request, method: Method.TransferSession.descriptor, options: options)
+        }
+
+        /// Invites the user to rate the session.
+        ///
+        /// - Throws: `RPCError` with the status the server or the transport gave.
+        public func inviteRating(
+            _ request: AgentSessionRequest,
+            options: CallOptions = .defaults
+        ) async throws(RPCError) -> Session {
+            try await connection.unary(request, method: Method.InviteRating.descriptor, options: options)
+        }
+
+        /// Lists the agent's sessions in state OFFERED or ACTIVE.
+        ///
+        /// - Throws: `RPCError` with the status the server or the transport gave.
+        public func listAgentSessions(
+            _ request: ListAgentSessionsRequest,
+            options: CallOptions = .defaults
+        ) async throws(RPCError) -> ListAgentSessionsResponse {
+            try await connection.unary(request, method: Method.ListAgentSessions.descriptor, options: options)
+        }
     }
 }
 
@@ -372,6 +500,24 @@ extension AgentService.ServiceProtocol {
         }
         router.registerUnary(AgentService.Method.ListGroupAgents.descriptor) { request, context in
             try await self.listGroupAgents(request: request, context: context)
+        }
+        router.registerUnary(AgentService.Method.AcceptSession.descriptor) { request, context in
+            try await self.acceptSession(request: request, context: context)
+        }
+        router.registerUnary(AgentService.Method.SendAgentMessage.descriptor) { request, context in
+            try await self.sendAgentMessage(request: request, context: context)
+        }
+        router.registerUnary(AgentService.Method.CloseSession.descriptor) { request, context in
+            try await self.closeSession(request: request, context: context)
+        }
+        router.registerUnary(AgentService.Method.TransferSession.descriptor) { request, context in
+            try await self.transferSession(request: request, context: context)
+        }
+        router.registerUnary(AgentService.Method.InviteRating.descriptor) { request, context in
+            try await self.inviteRating(request: request, context: context)
+        }
+        router.registerUnary(AgentService.Method.ListAgentSessions.descriptor) { request, context in
+            try await self.listAgentSessions(request: request, context: context)
         }
     }
 }

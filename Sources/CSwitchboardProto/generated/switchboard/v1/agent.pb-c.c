@@ -7,6 +7,231 @@
 #endif
 
 #include "switchboard/v1/agent.pb-c.h"
+void   switchboard__v1__agent_session_request__init
+                     (Switchboard__V1__AgentSessionRequest         *message)
+{
+  static const Switchboard__V1__AgentSessionRequest init_value = SWITCHBOARD__V1__AGENT_SESSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__agent_session_request__get_packed_size
+                     (const Switchboard__V1__AgentSessionRequest *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__agent_session_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__agent_session_request__pack
+                     (const Switchboard__V1__AgentSessionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__agent_session_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__agent_session_request__pack_to_buffer
+                     (const Switchboard__V1__AgentSessionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__agent_session_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__AgentSessionRequest *
+       switchboard__v1__agent_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__AgentSessionRequest *)
+     protobuf_c_message_unpack (&switchboard__v1__agent_session_request__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__agent_session_request__free_unpacked
+                     (Switchboard__V1__AgentSessionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__agent_session_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__send_agent_message_request__init
+                     (Switchboard__V1__SendAgentMessageRequest         *message)
+{
+  static const Switchboard__V1__SendAgentMessageRequest init_value = SWITCHBOARD__V1__SEND_AGENT_MESSAGE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__send_agent_message_request__get_packed_size
+                     (const Switchboard__V1__SendAgentMessageRequest *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__send_agent_message_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__send_agent_message_request__pack
+                     (const Switchboard__V1__SendAgentMessageRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__send_agent_message_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__send_agent_message_request__pack_to_buffer
+                     (const Switchboard__V1__SendAgentMessageRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__send_agent_message_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__SendAgentMessageRequest *
+       switchboard__v1__send_agent_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__SendAgentMessageRequest *)
+     protobuf_c_message_unpack (&switchboard__v1__send_agent_message_request__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__send_agent_message_request__free_unpacked
+                     (Switchboard__V1__SendAgentMessageRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__send_agent_message_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__transfer_session_request__init
+                     (Switchboard__V1__TransferSessionRequest         *message)
+{
+  static const Switchboard__V1__TransferSessionRequest init_value = SWITCHBOARD__V1__TRANSFER_SESSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__transfer_session_request__get_packed_size
+                     (const Switchboard__V1__TransferSessionRequest *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__transfer_session_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__transfer_session_request__pack
+                     (const Switchboard__V1__TransferSessionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__transfer_session_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__transfer_session_request__pack_to_buffer
+                     (const Switchboard__V1__TransferSessionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__transfer_session_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__TransferSessionRequest *
+       switchboard__v1__transfer_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__TransferSessionRequest *)
+     protobuf_c_message_unpack (&switchboard__v1__transfer_session_request__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__transfer_session_request__free_unpacked
+                     (Switchboard__V1__TransferSessionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__transfer_session_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__list_agent_sessions_request__init
+                     (Switchboard__V1__ListAgentSessionsRequest         *message)
+{
+  static const Switchboard__V1__ListAgentSessionsRequest init_value = SWITCHBOARD__V1__LIST_AGENT_SESSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__list_agent_sessions_request__get_packed_size
+                     (const Switchboard__V1__ListAgentSessionsRequest *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__list_agent_sessions_request__pack
+                     (const Switchboard__V1__ListAgentSessionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__list_agent_sessions_request__pack_to_buffer
+                     (const Switchboard__V1__ListAgentSessionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__ListAgentSessionsRequest *
+       switchboard__v1__list_agent_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__ListAgentSessionsRequest *)
+     protobuf_c_message_unpack (&switchboard__v1__list_agent_sessions_request__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__list_agent_sessions_request__free_unpacked
+                     (Switchboard__V1__ListAgentSessionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__list_agent_sessions_response__init
+                     (Switchboard__V1__ListAgentSessionsResponse         *message)
+{
+  static const Switchboard__V1__ListAgentSessionsResponse init_value = SWITCHBOARD__V1__LIST_AGENT_SESSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__list_agent_sessions_response__get_packed_size
+                     (const Switchboard__V1__ListAgentSessionsResponse *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__list_agent_sessions_response__pack
+                     (const Switchboard__V1__ListAgentSessionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__list_agent_sessions_response__pack_to_buffer
+                     (const Switchboard__V1__ListAgentSessionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__ListAgentSessionsResponse *
+       switchboard__v1__list_agent_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__ListAgentSessionsResponse *)
+     protobuf_c_message_unpack (&switchboard__v1__list_agent_sessions_response__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__list_agent_sessions_response__free_unpacked
+                     (Switchboard__V1__ListAgentSessionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__list_agent_sessions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchboard__v1__agent__init
                      (Switchboard__V1__Agent         *message)
 {
@@ -862,6 +1087,274 @@ void   switchboard__v1__list_group_agents_request__free_unpacked
   assert(message->base.descriptor == &switchboard__v1__list_group_agents_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor switchboard__v1__agent_session_request__field_descriptors[2] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__AgentSessionRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__AgentSessionRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__agent_session_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = session_id */
+};
+static const ProtobufCIntRange switchboard__v1__agent_session_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__agent_session_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.AgentSessionRequest",
+  "AgentSessionRequest",
+  "Switchboard__V1__AgentSessionRequest",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__AgentSessionRequest),
+  2,
+  switchboard__v1__agent_session_request__field_descriptors,
+  switchboard__v1__agent_session_request__field_indices_by_name,
+  1,  switchboard__v1__agent_session_request__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__agent_session_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__send_agent_message_request__field_descriptors[3] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SendAgentMessageRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SendAgentMessageRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SendAgentMessageRequest, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__send_agent_message_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = session_id */
+  2,   /* field[2] = text */
+};
+static const ProtobufCIntRange switchboard__v1__send_agent_message_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__send_agent_message_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.SendAgentMessageRequest",
+  "SendAgentMessageRequest",
+  "Switchboard__V1__SendAgentMessageRequest",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__SendAgentMessageRequest),
+  3,
+  switchboard__v1__send_agent_message_request__field_descriptors,
+  switchboard__v1__send_agent_message_request__field_indices_by_name,
+  1,  switchboard__v1__send_agent_message_request__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__send_agent_message_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__transfer_session_request__field_descriptors[4] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__TransferSessionRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__TransferSessionRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_agent_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchboard__V1__TransferSessionRequest, target_case),
+    offsetof(Switchboard__V1__TransferSessionRequest, to_agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_group_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchboard__V1__TransferSessionRequest, target_case),
+    offsetof(Switchboard__V1__TransferSessionRequest, to_group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__transfer_session_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = session_id */
+  2,   /* field[2] = to_agent_id */
+  3,   /* field[3] = to_group_id */
+};
+static const ProtobufCIntRange switchboard__v1__transfer_session_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__transfer_session_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.TransferSessionRequest",
+  "TransferSessionRequest",
+  "Switchboard__V1__TransferSessionRequest",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__TransferSessionRequest),
+  4,
+  switchboard__v1__transfer_session_request__field_descriptors,
+  switchboard__v1__transfer_session_request__field_indices_by_name,
+  1,  switchboard__v1__transfer_session_request__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__transfer_session_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_request__field_descriptors[1] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListAgentSessionsRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__list_agent_sessions_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange switchboard__v1__list_agent_sessions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__list_agent_sessions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.ListAgentSessionsRequest",
+  "ListAgentSessionsRequest",
+  "Switchboard__V1__ListAgentSessionsRequest",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__ListAgentSessionsRequest),
+  1,
+  switchboard__v1__list_agent_sessions_request__field_descriptors,
+  switchboard__v1__list_agent_sessions_request__field_indices_by_name,
+  1,  switchboard__v1__list_agent_sessions_request__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__list_agent_sessions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_response__field_descriptors[1] =
+{
+  {
+    "sessions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__ListAgentSessionsResponse, n_sessions),
+    offsetof(Switchboard__V1__ListAgentSessionsResponse, sessions),
+    &switchboard__v1__session__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__list_agent_sessions_response__field_indices_by_name[] = {
+  0,   /* field[0] = sessions */
+};
+static const ProtobufCIntRange switchboard__v1__list_agent_sessions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__list_agent_sessions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.ListAgentSessionsResponse",
+  "ListAgentSessionsResponse",
+  "Switchboard__V1__ListAgentSessionsResponse",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__ListAgentSessionsResponse),
+  1,
+  switchboard__v1__list_agent_sessions_response__field_descriptors,
+  switchboard__v1__list_agent_sessions_response__field_indices_by_name,
+  1,  switchboard__v1__list_agent_sessions_response__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__list_agent_sessions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor switchboard__v1__agent__field_descriptors[7] =
 {
   {
@@ -1875,7 +2368,7 @@ const ProtobufCEnumDescriptor switchboard__v1__agent_status__descriptor =
   switchboard__v1__agent_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor switchboard__v1__agent_service__method_descriptors[14] =
+static const ProtobufCMethodDescriptor switchboard__v1__agent_service__method_descriptors[20] =
 {
   { "CreateAgent", &switchboard__v1__create_agent_request__descriptor, &switchboard__v1__agent__descriptor },
   { "UpdateAgent", &switchboard__v1__update_agent_request__descriptor, &switchboard__v1__agent__descriptor },
@@ -1891,21 +2384,33 @@ static const ProtobufCMethodDescriptor switchboard__v1__agent_service__method_de
   { "AddGroupMember", &switchboard__v1__group_member_request__descriptor, &switchboard__v1__group__descriptor },
   { "RemoveGroupMember", &switchboard__v1__group_member_request__descriptor, &switchboard__v1__group__descriptor },
   { "ListGroupAgents", &switchboard__v1__list_group_agents_request__descriptor, &switchboard__v1__list_agents_response__descriptor },
+  { "AcceptSession", &switchboard__v1__agent_session_request__descriptor, &switchboard__v1__session__descriptor },
+  { "SendAgentMessage", &switchboard__v1__send_agent_message_request__descriptor, &switchboard__v1__message__descriptor },
+  { "CloseSession", &switchboard__v1__agent_session_request__descriptor, &switchboard__v1__session__descriptor },
+  { "TransferSession", &switchboard__v1__transfer_session_request__descriptor, &switchboard__v1__session__descriptor },
+  { "InviteRating", &switchboard__v1__agent_session_request__descriptor, &switchboard__v1__session__descriptor },
+  { "ListAgentSessions", &switchboard__v1__list_agent_sessions_request__descriptor, &switchboard__v1__list_agent_sessions_response__descriptor },
 };
 const unsigned switchboard__v1__agent_service__method_indices_by_name[] = {
+  14,        /* AcceptSession */
   11,        /* AddGroupMember */
+  16,        /* CloseSession */
   0,        /* CreateAgent */
   6,        /* CreateGroup */
   4,        /* DeleteAgent */
   9,        /* DeleteGroup */
   2,        /* GetAgent */
   8,        /* GetGroup */
+  18,        /* InviteRating */
+  19,        /* ListAgentSessions */
   3,        /* ListAgents */
   13,        /* ListGroupAgents */
   10,        /* ListGroups */
   12,        /* RemoveGroupMember */
   7,        /* RenameGroup */
+  15,        /* SendAgentMessage */
   5,        /* SetAgentStatus */
+  17,        /* TransferSession */
   1         /* UpdateAgent */
 };
 const ProtobufCServiceDescriptor switchboard__v1__agent_service__descriptor =
@@ -1915,7 +2420,7 @@ const ProtobufCServiceDescriptor switchboard__v1__agent_service__descriptor =
   "AgentService",
   "Switchboard__V1__AgentService",
   "switchboard.v1",
-  14,
+  20,
   switchboard__v1__agent_service__method_descriptors,
   switchboard__v1__agent_service__method_indices_by_name
 };
@@ -2030,6 +2535,54 @@ void switchboard__v1__agent_service__list_group_agents(ProtobufCService *service
 {
   assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
   service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__accept_session(ProtobufCService *service,
+                                                    const Switchboard__V1__AgentSessionRequest *input,
+                                                    Switchboard__V1__Session_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__send_agent_message(ProtobufCService *service,
+                                                        const Switchboard__V1__SendAgentMessageRequest *input,
+                                                        Switchboard__V1__Message_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__close_session(ProtobufCService *service,
+                                                   const Switchboard__V1__AgentSessionRequest *input,
+                                                   Switchboard__V1__Session_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__transfer_session(ProtobufCService *service,
+                                                      const Switchboard__V1__TransferSessionRequest *input,
+                                                      Switchboard__V1__Session_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__invite_rating(ProtobufCService *service,
+                                                   const Switchboard__V1__AgentSessionRequest *input,
+                                                   Switchboard__V1__Session_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__list_agent_sessions(ProtobufCService *service,
+                                                         const Switchboard__V1__ListAgentSessionsRequest *input,
+                                                         Switchboard__V1__ListAgentSessionsResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void switchboard__v1__agent_service__init (Switchboard__V1__AgentService_Service *service,
                                            Switchboard__V1__AgentService_ServiceDestroy destroy)

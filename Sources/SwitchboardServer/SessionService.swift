@@ -1,0 +1,176 @@
+import SwitchboardCore
+public import SwitchboardProto
+public import SwitchboardRPC
+public import SwitchboardServices
+public import SwitchboardStore
+
+/// The rules of session inputs.
+enum SessionRules {
+    static func validateSessionID(_ id: String, field: String = "session_id") throws(SwitchboardError) {
+        guard !id.isEmpty else { throw .invalid(field, "must not be empty") }
+        guard id.utf8.count <= 64, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .invalid(field, "is not a session id")
+        }
+    }
+
+    static func validateText(_ text: String, field: String) throws(SwitchboardError) {
+        guard !text.allSatisfy(\.isWhitespace) else { throw .invalid(field, "must not be empty or blank") }
+        guard text.count <= 10_000 else { throw .invalid(field, "must be at most 10000 characters, got \(text.count)") }
+    }
+
+    static func validateAttributes(_ attributes: [String: String]) throws(SwitchboardError) {
+        guard attributes.count <= 64 else { throw .invalid("attributes", "must hold at most 64 entries, got \(attributes.count)") }
+        for (key, value) in attributes {
+            guard (1...64).contains(key.count) else { throw .invalid("attributes", "has a key of \(key.count) characters; keys are 1 to 64") }
+            guard value.count <= 1024 else { throw .invalid("attributes[\(key)]", "must be at most 1024 characters") }
+        }
+    }
+}
+
+/// Serves `switchboard.v1.SessionService` for the user gateway.
+public struct SessionServiceImplementation: SessionService.ServiceProtocol {
+    private let engine: SwitchboardEngine
+    private let store: SwitchboardStore
+
+    /// Creates the service.
+    public init(engine: SwitchboardEngine, store: SwitchboardStore) {
+        self.engine = engine
+        self.store = store
+    }
+
+    public func createSession(request: CreateSessionRequest, context: ServerContext) async throws -> Session {
+        try AgentRules.validateID(request.userID, field: "user_id")
+        try SessionRules.validateAttributes(request.attributes)
+        guard request.channel.count <= 64 else { throw SwitchboardError.invalid("channel", "must be at most 64 characters") }
+        return Session(try await engine.createSession(userID: request.userID, channel: request.channel, attributes: request.attributes))
+    }
+
+    public func sendUserMessage(request: SendUserMessageRequest, context: ServerContext) async throws -> Message {
+        try SessionRules.validateSessionID(request.sessionID)
+        try SessionRules.validateText(request.text, field: "text")
+        return Message(try await engine.userMessage(sessionID: request.sessionID, text: request.text))
+    }
+
+    public func requestAgent(request: RequestAgentRequest, context: ServerContext) async throws -> Session {
+        try SessionRules.validateSessionID(request.sessionID)
+        if !request.groupID.isEmpty { try AgentRules.validateID(request.groupID, field: "group_id") }
+        return Session(try await engine.requestAgent(sessionID: request.sessionID, groupID: request.groupID.isEmpty ? nil : request.groupID))
+    }
+
+    public func getSession(request: GetSessionRequest, context: ServerContext) async throws -> Session {
+        try SessionRules.validateSessionID(request.sessionID)
+        return Session(try await engine.session(id: request.sessionID))
+    }
+
+    public func listMessages(request: ListMessagesRequest, context: ServerContext) async throws -> ListMessagesResponse {
+        try SessionRules.validateSessionID(request.sessionID)
+        guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
+        guard request.limit <= 1000 else { throw SwitchboardError.invalid("limit", "must be at most 1000, got \(request.limit)") }
+        _ = try await engine.session(id: request.sessionID)
+        let (messages, more) = try await store.messages(
+            sessionID: request.sessionID, after: request.afterSequence, limit: request.limit == 0 ? 100 : Int(request.limit)
+        )
+        return ListMessagesResponse(messages: messages.map(Message.init), more: more)
+    }
+
+    public func getQueuePosition(request: GetQueuePositionRequest, context: ServerContext) async throws -> QueuePosition {
+        try SessionRules.validateSessionID(request.sessionID)
+        guard let position = try await engine.queuePosition(sessionID: request.sessionID) else {
+            return QueuePosition(sessionID: request.sessionID, queued: false)
+        }
+        return QueuePosition(
+            sessionID: request.sessionID, queued: true, position: UInt32(clamping: position.position),
+            waitingAhead: UInt32(clamping: position.ahead)
+        )
+    }
+
+    public func closeSession(request: CloseSessionRequest, context: ServerContext) async throws -> Session {
+        try SessionRules.validateSessionID(request.sessionID)
+        return Session(try await engine.close(sessionID: request.sessionID, byAgent: nil))
+    }
+
+    public func submitRating(request: SubmitRatingRequest, context: ServerContext) async throws -> Session {
+        try SessionRules.validateSessionID(request.sessionID)
+        guard request.comment.count <= 2000 else { throw SwitchboardError.invalid("comment", "must be at most 2000 characters") }
+        let session = try await engine.submitRating(sessionID: request.sessionID, score: Int(request.score), comment: request.comment)
+        return Session(session, labels: await engine.settings().settings.rating.labels)
+    }
+
+    public func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse {
+        ListSessionGroupsResponse(
+            groups: await engine.groupMenu().map { SessionGroup(id: $0.group.id, name: $0.group.name, available: $0.available) }
+        )
+    }
+}
+
+extension Session {
+    init(_ session: SessionRecord, labels: [String] = []) {
+        let state: SwitchboardProto.SessionState = switch session.state {
+        case .bot: .bot
+        case .queued: .queued
+        case .offered: .offered
+        case .active: .active
+        case .closed: .closed
+        }
+        let reason: SwitchboardProto.CloseReason = switch session.closeReason {
+        case nil: .unspecified
+        case .userEnded?: .userEnded
+        case .agentEnded?: .agentEnded
+        case .userTimeout?: .userTimeout
+        case .admin?: .admin
+        }
+        self.init(
+            id: session.id, userID: session.userID, channel: session.channel, attributes: session.attributes, state: state,
+            agentID: session.agentID ?? "", groupID: session.groupID ?? "", createdAtMs: session.createdAt.milliseconds,
+            offerDeadlineMs: session.offerDeadline?.milliseconds ?? 0, userTimeoutAtMs: session.userTimeoutAt?.milliseconds ?? 0,
+            closeReason: reason, closedAtMs: session.closedAt?.milliseconds ?? 0,
+            rating: session.rating.map { rating in
+                SessionRating(
+                    score: UInt32(clamping: rating.score),
+                    label: labels.indices.contains(rating.score - 1) ? labels[rating.score - 1] : "",
+                    comment: rating.comment, submittedAtMs: rating.submittedAt.milliseconds
+                )
+            },
+            ratingDeadlineMs: session.ratingDeadline?.milliseconds ?? 0, lastSequence: session.lastSequence
+        )
+    }
+}
+
+extension Message {
+    init(_ message: TranscriptMessage) {
+        var sender = SwitchboardProto.Sender.unspecified
+        var agentID = ""
+        var prompt = Prompt.unspecified
+        switch message.sender {
+        case .user:
+            sender = .user
+        case .agent(let id):
+            sender = .agent
+            agentID = id
+        case .system(let kind):
+            sender = .system
+            prompt = Prompt(kind)
+        }
+        self.init(
+            sessionID: message.sessionID, sequence: message.sequence, sender: sender, agentID: agentID, prompt: prompt,
+            text: message.text, createdAtMs: message.createdAt.milliseconds
+        )
+    }
+}
+
+extension Prompt {
+    init(_ kind: PromptKind) {
+        switch kind {
+        case .welcome: self = .welcome
+        case .manualAccessInProgress: self = .manualAccessInProgress
+        case .transferSucceeded: self = .transferSucceeded
+        case .transferFailed: self = .transferFailed
+        case .afterHours: self = .afterHours
+        case .queue: self = .queue
+        case .timeoutClosure: self = .timeoutClosure
+        case .proactiveClosure: self = .proactiveClosure
+        case .ratingInvitation: self = .ratingInvitation
+        case .ratingSubmitted: self = .ratingSubmitted
+        }
+    }
+}

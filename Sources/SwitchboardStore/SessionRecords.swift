@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+public import SwitchboardCore
+
+/// How sessions and messages are stored: whole rows rewritten after each change; codes of the
+/// enums below are stored and never renumbered.
+enum SessionCodes {
+    static func state(_ state: SessionState) -> Int {
+        switch state {
+        case .bot: 0
+        case .queued: 1
+        case .offered: 2
+        case .active: 3
+        case .closed: 4
+        }
+    }
+
+    static func state(_ code: Int) throws -> SessionState {
+        switch code {
+        case 0: .bot
+        case 1: .queued
+        case 2: .offered
+        case 3: .active
+        case 4: .closed
+        default: throw SwitchboardError(.internal, "stored session state \(code) is unknown")
+        }
+    }
+
+    static func reason(_ reason: CloseReason) -> Int {
+        switch reason {
+        case .userEnded: 1
+        case .agentEnded: 2
+        case .userTimeout: 3
+        case .admin: 4
+        }
+    }
+
+    static func reason(_ code: Int) throws -> CloseReason {
+        switch code {
+        case 1: .userEnded
+        case 2: .agentEnded
+        case 3: .userTimeout
+        case 4: .admin
+        default: throw SwitchboardError(.internal, "stored close reason \(code) is unknown")
+        }
+    }
+
+    static let prompts: [PromptKind] = [
+        .welcome, .manualAccessInProgress, .transferSucceeded, .transferFailed, .afterHours, .queue,
+        .timeoutClosure, .proactiveClosure, .ratingInvitation, .ratingSubmitted,
+    ]
+
+    static func target(_ target: RoutingTarget?) -> String? {
+        switch target {
+        case nil: nil
+        case .anyAgent: "any"
+        case .group(let id): "group:" + id
+        case .agents(let ids): "agents:" + json(ids)
+        }
+    }
+
+    static func target(_ text: String?) throws -> RoutingTarget? {
+        guard let text else { return nil }
+        if text == "any" { return .anyAgent }
+        if text.hasPrefix("group:") { return .group(String(text.dropFirst(6))) }
+        if text.hasPrefix("agents:") { return .agents(try decode([String].self, String(text.dropFirst(7)))) }
+        throw SwitchboardError(.internal, "stored routing target '\(text)' is unknown")
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension SwitchboardStore {
+    static let sessionColumns = """
+        id, user_id, channel, attributes, state, created_at, target, agent_id, queue_ticket, offer_deadline,
+        missed_agents, user_timeout_at, next_queue_message_at, last_queue_message_position, close_reason, closed_at,
+        rating_deadline, rating_score, rating_comment, rated_at, last_sequence
+        """
+
+    static func session(from row: Row) throws -> SessionRecord {
+        var session = SessionRecord(
+            id: row[0], userID: row[1], channel: row[2],
+            attributes: try SessionCodes.decode([String: String].self, row[3]), createdAt: Timestamp(milliseconds: row[5])
+        )
+        session.state = try SessionCodes.state(row[4])
+        session.target = try SessionCodes.target(row[6])
+        session.agentID = row[7]
+        session.queueTicket = row[8]
+        session.offerDeadline = (row[9] as Int64?).map(Timestamp.init(milliseconds:))
+        session.missedAgents = try SessionCodes.decode([String].self, row[10])
+        session.userTimeoutAt = (row[11] as Int64?).map(Timestamp.init(milliseconds:))
+        session.nextQueueMessageAt = (row[12] as Int64?).map(Timestamp.init(milliseconds:))
+        session.lastQueueMessagePosition = row[13]
+        session.closeReason = try (row[14] as Int?).map(SessionCodes.reason)
+        session.closedAt = (row[15] as Int64?).map(Timestamp.init(milliseconds:))
+        session.ratingDeadline = (row[16] as Int64?).map(Timestamp.init(milliseconds:))
+        if let score: Int = row[17] {
+            session.rating = SessionRatingRecord(score: score, comment: row[18] ?? "", submittedAt: Timestamp(milliseconds: row[19] ?? 0))
+        }
+        session.lastSequence = row[20]
+        return session
+    }
+
+    static func saveSession(_ session: SessionRecord, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO sessions (\(sessionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            .execute(arguments: [
+                session.id, session.userID, session.channel, SessionCodes.json(session.attributes),
+                SessionCodes.state(session.state), session.createdAt.milliseconds, SessionCodes.target(session.target),
+                session.agentID, session.queueTicket, session.offerDeadline?.milliseconds,
+                SessionCodes.json(session.missedAgents), session.userTimeoutAt?.milliseconds,
+                session.nextQueueMessageAt?.milliseconds, session.lastQueueMessagePosition,
+                session.closeReason.map(SessionCodes.reason), session.closedAt?.milliseconds,
+                session.ratingDeadline?.milliseconds, session.rating?.score, session.rating?.comment,
+                session.rating?.submittedAt.milliseconds, session.lastSequence,
+            ])
+    }
+
+    static func saveMessage(_ message: TranscriptMessage, _ db: Database) throws {
+        let (sender, agentID, prompt): (Int, String?, Int?) = switch message.sender {
+        case .user: (1, nil, nil)
+        case .agent(let id): (2, id, nil)
+        case .system(let kind): (3, nil, (SessionCodes.prompts.firstIndex(of: kind) ?? -1) + 1)
+        }
+        try db.cachedStatement(
+            sql: "INSERT INTO messages (session_id, sequence, sender, agent_id, prompt, text, created_at) VALUES (?,?,?,?,?,?,?)"
+        ).execute(arguments: [message.sessionID, message.sequence, sender, agentID, prompt, message.text, message.createdAt.milliseconds])
+    }
+
+    static func message(from row: Row) throws -> TranscriptMessage {
+        let sender: Sender
+        switch row[2] as Int {
+        case 1: sender = .user
+        case 2: sender = .agent(row[3] ?? "")
+        case 3:
+            let index = (row[4] as Int? ?? 0) - 1
+            guard SessionCodes.prompts.indices.contains(index) else {
+                throw SwitchboardError(.internal, "stored prompt code \(index + 1) is unknown")
+            }
+            sender = .system(SessionCodes.prompts[index])
+        default:
+            throw SwitchboardError(.internal, "stored sender code is unknown")
+        }
+        return TranscriptMessage(sessionID: row[0], sequence: row[1], sender: sender, text: row[5], createdAt: Timestamp(milliseconds: row[6]))
+    }
+
+    /// A session.
+    public func session(id: String) async throws(SwitchboardError) -> SessionRecord {
+        try await read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sessionColumns) FROM sessions WHERE id = ?"), arguments: [id]) else {
+                throw SwitchboardError(.notFound, "session '\(id)' not found")
+            }
+            return try Self.session(from: row)
+        }
+    }
+
+    /// Messages of a session after `sequence`, at most `limit`, and whether more follow.
+    public func messages(sessionID: String, after sequence: Int64, limit: Int) async throws(SwitchboardError) -> (messages: [TranscriptMessage], more: Bool) {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT session_id, sequence, sender, agent_id, prompt, text, created_at FROM messages WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
+                ),
+                arguments: [sessionID, sequence, limit + 1]
+            )
+            return (try rows.prefix(limit).map(Self.message(from:)), rows.count > limit)
+        }
+    }
+
+    /// A page of an agent's open sessions (OFFERED or ACTIVE), by id.
+    public func openSessions(agentID: String) async throws(SwitchboardError) -> [SessionRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.sessionColumns) FROM sessions WHERE agent_id = ? AND state IN (2, 3) ORDER BY id"),
+                arguments: [agentID]
+            ).map(Self.session(from:))
+        }
+    }
+}
