@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardServerTests",
-            dependencies: ["SwitchboardTestSupport", "SwitchboardClient"],
+            dependencies: ["SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
