@@ -421,7 +421,7 @@ public actor SwitchboardEngine {
 
     /// When the next timer is due.
     public func nextDeadline() -> Timestamp? {
-        state.nextDeadline
+        state.nextDeadline()
     }
 
     /// Fires the timers due now and stores what they changed.

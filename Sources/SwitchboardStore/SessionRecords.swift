@@ -67,14 +67,40 @@ enum SessionCodes {
         throw SwitchboardError(.internal, "stored routing target '\(text)' is unknown")
     }
 
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    /// JSON of a list or map of strings, written by hand: sessions are stored on every change,
+    /// and Foundation's encoder costs several microseconds each time.
+    static func json(_ values: [String]) -> String {
+        guard !values.isEmpty else { return "[]" }
+        return "[" + values.map(quote).joined(separator: ",") + "]"
+    }
+
+    static func json(_ map: [String: String]) -> String {
+        guard !map.isEmpty else { return "{}" }
+        return "{" + map.sorted { $0.key < $1.key }.map { quote($0.key) + ":" + quote($0.value) }.joined(separator: ",") + "}"
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
+        if text == "[]", let empty = [String]() as? T { return empty }
+        if text == "{}", let empty = [String: String]() as? T { return empty }
+        return try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }
 

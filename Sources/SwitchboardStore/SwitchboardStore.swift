@@ -28,6 +28,8 @@ public final class SwitchboardStore: Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.label = "switchboard"
+        // Another connection (a previous process still closing) may hold a lock for a moment.
+        configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
             // Durable commits: WAL with a sync of the log at every commit.
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -61,6 +63,19 @@ public final class SwitchboardStore: Sendable {
             return try await writer.read(work)
         } catch {
             throw StoreErrors.map(error)
+        }
+    }
+
+    /// Closes the database; later calls fail with `UNAVAILABLE`.
+    public func close() {
+        do {
+            if let pool = writer as? DatabasePool {
+                try pool.close()
+            } else if let queue = writer as? DatabaseQueue {
+                try queue.close()
+            }
+        } catch {
+            // Statements still running keep it open; it closes when released.
         }
     }
 

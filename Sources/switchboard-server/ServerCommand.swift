@@ -82,6 +82,7 @@ struct ServerCommand: AsyncParsableCommand {
             )
         )
         try await group.run()
+        store.close()
     }
 }
 

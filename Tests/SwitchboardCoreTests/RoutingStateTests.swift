@@ -370,7 +370,7 @@ struct RoutingStateTests {
         var restored = try RoutingState(settings: settings, agents: agents, groups: [:], sessions: Array(world.state.sessions.values))
         #expect(restored.agents["ann"]!.sessions == [offered])
         #expect(restored.queuePosition(of: queued)! == (1, 0))
-        #expect(restored.nextDeadline == world.session(offered).offerDeadline)
+        #expect(restored.nextDeadline() == world.session(offered).offerDeadline)
         // Both offers still time out after the restart. s1 (missed by ann) waits ahead of s3, so
         // ann takes s3; then s2 (missed by bob) waits, and bob takes s1.
         restored.fireDueTimers(now: world.now.adding(.seconds(30)))

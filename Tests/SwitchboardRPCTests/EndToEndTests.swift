@@ -38,30 +38,34 @@ struct EndToEndTests {
 
     @Test("1,000 concurrent calls on one connection complete, out of order, each with its own answer")
     func concurrentOutOfOrder() async throws {
-        try await withTestServer { server in
+        let probe = ProbeService()
+        try await withTestServer(extraServices: [probe]) { server in
             let client = server.makeClient()
             let echo = TestingEchoService.Client(connection: client.connection)
-            // The group yields results in completion order.
+            // The first ten calls wait until every other call has answered, so answers cannot
+            // come in request order; the group yields results in completion order.
+            let blocked = 10
             let completed = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<1000 {
                     group.addTask {
-                        // Early calls wait longest, so answers arrive in a different order.
-                        let delay = UInt32(index < 100 ? 100 - index : 0)
-                        let response = try await echo.echo(
-                            TestingEchoRequest(payload: [UInt8(index & 0xFF)], text: "call \(index)", delayMs: delay)
-                        )
-                        #expect(response.text == "call \(index)")
-                        #expect(response.payload == [UInt8(index & 0xFF)])
+                        let text = index < blocked ? "block-\(index)" : "call \(index)"
+                        let response = try await echo.echo(TestingEchoRequest(payload: [UInt8(index & 0xFF)], text: text))
+                        #expect(response.text == text)
+                        #expect(response.payload == (index < blocked ? [] : [UInt8(index & 0xFF)]))
                         return index
                     }
                 }
                 var completed: [Int] = []
-                for try await index in group { completed.append(index) }
+                for try await index in group {
+                    completed.append(index)
+                    if completed.count == 1000 - blocked {
+                        for id in 0..<blocked { probe.release("block-\(id)") }
+                    }
+                }
                 return completed
             }
             #expect(completed.count == 1000)
-            #expect(completed != completed.sorted(), "answers should not all arrive in request order")
-            #expect(completed.firstIndex(of: 0)! > completed.firstIndex(of: 999)!)
+            #expect(Set(completed.suffix(blocked)) == Set(0..<blocked))
             await client.close()
         }
     }

@@ -96,7 +96,7 @@ struct StoreTests {
     func sessions(place: Where) async throws {
         let clock = ManualClock()
         let store = try place.open(clock)
-        var session = SessionRecord(id: "s-1", userID: "u-1", channel: "web", attributes: ["tier": "vip", "lang": "de"], createdAt: clock.now())
+        var session = SessionRecord(id: "s-1", userID: "u-1", channel: "web", attributes: ["tier": "vip", "lang": "de", "quote\"key": "line\nbreak \u{1} ✓ \\ end"], createdAt: clock.now())
         session.state = .closed
         session.target = .agents(["ann", "bob"])
         session.agentID = "ann"

@@ -43,13 +43,18 @@ public final class ProbeService: TestingEchoService.ServiceProtocol {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (gate: CheckedContinuation<Void, any Error>) in
-                    // Under the gates lock, like release(), so an early release is never missed.
+                    // Under the gates lock, like release(), so an early release is never missed;
+                    // cancellation that came before the gate existed is seen here.
                     let early = gates.withLock { gates in
                         let early = released.withLock { $0.remove(id) != nil }
                         if !early { gates[id] = gate }
                         return early
                     }
-                    if early { gate.resume() }
+                    if early {
+                        gate.resume()
+                    } else if Task.isCancelled, let waiting = gates.withLock({ $0.removeValue(forKey: id) }) {
+                        waiting.resume(throwing: CancellationError())
+                    }
                 }
                 try Task.checkCancellation()
             } onCancel: {

@@ -54,10 +54,13 @@ public func withTestServer<Result: Sendable>(
             let result = try await body(TestServer(server: server, port: address.port!, engine: engine))
             server.beginGracefulShutdown()
             try await group.waitForAll()
+            store.close()
             return result
         } catch {
             server.beginGracefulShutdown()
             group.cancelAll()
+            try? await group.waitForAll()
+            store.close()
             throw error
         }
     }

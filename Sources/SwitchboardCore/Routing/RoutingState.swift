@@ -148,12 +148,11 @@ public struct RoutingState: Sendable {
     /// How many sessions wait, for all targets.
     public var queuedSessionCount: Int { queuedTotal }
 
-    /// The earliest pending timer, if any.
-    public var nextDeadline: Timestamp? {
-        var copy = timers
-        while let entry = copy.min {
+    /// The earliest pending timer, if any (stale timers met on the way are dropped).
+    public mutating func nextDeadline() -> Timestamp? {
+        while let entry = timers.min {
             if isCurrent(entry) { return Timestamp(milliseconds: entry.deadline) }
-            _ = copy.removeMin()
+            _ = timers.removeMin()
         }
         return nil
     }
@@ -186,9 +185,10 @@ public struct RoutingState: Sendable {
 
     /// Forgets a closed session whose rating window is over (memory only; the store keeps it).
     public mutating func evictClosed(before now: Timestamp) {
-        for (id, session) in sessions where session.state == .closed {
-            if session.ratingDeadline.map({ $0 < now }) ?? true { sessions[id] = nil }
-        }
+        let done = sessions.values.filter { session in
+            session.state == .closed && (session.ratingDeadline.map { $0 < now } ?? true)
+        }.map(\.id)
+        for id in done { sessions[id] = nil }
     }
 
     /// Stores a user message; clears the user response timeout.
@@ -640,7 +640,7 @@ public struct RoutingState: Sendable {
     }
 
     private mutating func popBest(_ key: IdleKey, excluding missed: [String]) -> String? {
-        guard var heap = idle[key] else { return nil }
+        guard var heap = idle.removeValue(forKey: key) else { return nil }
         defer { idle[key] = heap }
         var skipped: [IdleEntry] = []
         defer { for entry in skipped { heap.insert(entry) } }
@@ -668,8 +668,10 @@ public struct RoutingState: Sendable {
         guard isAvailable(agent) else { return }
         let entry = IdleEntry(lastAssignedAt: agent.lastAssignedAt.milliseconds, agentID: agent.id)
         for key in [IdleKey.all] + agent.groupIDs.map({ .group($0) }) {
-            idle[key, default: Heap()].insert(entry)
-            if idle[key]!.count > 4 * max(agents.count, 16) { rebuildIdle(key) }
+            var heap = idle.removeValue(forKey: key) ?? Heap()
+            heap.insert(entry)
+            idle[key] = heap
+            if heap.count > 4 * max(agents.count, 16) { rebuildIdle(key) }
         }
     }
 
@@ -696,12 +698,14 @@ public struct RoutingState: Sendable {
 
     // MARK: Queue
 
+    // Queues and heaps are taken out of their dictionaries while changed, so the change happens in
+    // place instead of copying a structure the dictionary still references.
+
     private mutating func insertIntoQueue(_ session: SessionRecord) {
         guard let target = session.target, let ticket = session.queueTicket else { return }
-        var queue = queues[target, default: Deque()]
+        var queue = queues.removeValue(forKey: target) ?? Deque()
         if let last = queue.last, last.ticket > ticket {
-            let index = Self.insertionIndex(in: queue, of: ticket)
-            queue.insert(QueueEntry(ticket: ticket, sessionID: session.id), at: index)
+            queue.insert(QueueEntry(ticket: ticket, sessionID: session.id), at: Self.insertionIndex(in: queue, of: ticket))
         } else {
             queue.append(QueueEntry(ticket: ticket, sessionID: session.id))
         }
@@ -710,11 +714,10 @@ public struct RoutingState: Sendable {
     }
 
     private mutating func removeFromQueue(_ session: SessionRecord) {
-        guard let target = session.target, let ticket = session.queueTicket, var queue = queues[target],
-            let index = Self.index(in: queue, of: ticket)
-        else { return }
+        guard let target = session.target, let ticket = session.queueTicket, var queue = queues.removeValue(forKey: target) else { return }
+        defer { if !queue.isEmpty { queues[target] = queue } }
+        guard let index = Self.index(in: queue, of: ticket) else { return }
         queue.remove(at: index)
-        queues[target] = queue.isEmpty ? nil : queue
         queuedTotal -= 1
     }
 
