@@ -123,6 +123,14 @@ public actor SwitchboardEngine {
         }
     }
 
+    /// Runs one command on the routing state at the current time and stores what it changed.
+    private func apply<T>(_ command: (inout RoutingState, Timestamp) throws(SwitchboardError) -> T) async throws(SwitchboardError) -> T {
+        let now = clock.now()
+        let result = try command(&state, now)
+        try await commit(now: now)
+        return result
+    }
+
     // MARK: Settings
 
     /// The current settings, their version and update time.
@@ -313,10 +321,7 @@ public actor SwitchboardEngine {
 
     /// Stores a user message.
     public func userMessage(sessionID: String, text: String) async throws(SwitchboardError) -> TranscriptMessage {
-        let now = clock.now()
-        let message = try state.userMessage(sessionID: sessionID, text: text, now: now)
-        try await commit(now: now)
-        return message
+        try await apply { state, now throws(SwitchboardError) in try state.userMessage(sessionID: sessionID, text: text, now: now) }
     }
 
     /// Asks for an agent: after-hours reply, routing, or the business server's hook first.
@@ -350,41 +355,33 @@ public actor SwitchboardEngine {
 
     /// Closes a session for its user, or for its agent.
     public func close(sessionID: String, byAgent agentID: String?) async throws(SwitchboardError) -> SessionRecord {
-        let now = clock.now()
         if state.sessions[sessionID] == nil {
             _ = try await store.session(id: sessionID)  // NOT_FOUND, or closed long ago
             throw SwitchboardError(.failedPrecondition, "session '\(sessionID)' is CLOSED")
         }
-        let session = try state.close(sessionID: sessionID, byAgent: agentID, now: now)
-        try await commit(now: now)
-        return session
+        return try await apply { state, now throws(SwitchboardError) in try state.close(sessionID: sessionID, byAgent: agentID, now: now) }
     }
 
     /// Rates a session.
     public func submitRating(sessionID: String, score: Int, comment: String) async throws(SwitchboardError) -> SessionRecord {
         if state.sessions[sessionID] == nil { state.load(try await store.session(id: sessionID)) }
-        let now = clock.now()
-        let session = try state.submitRating(sessionID: sessionID, score: score, comment: comment, now: now)
-        try await commit(now: now)
-        return session
+        return try await apply { state, now throws(SwitchboardError) in
+            try state.submitRating(sessionID: sessionID, score: score, comment: comment, now: now)
+        }
     }
 
     /// The agent accepts an offered session.
     public func accept(agentID: String, sessionID: String) async throws(SwitchboardError) -> SessionRecord {
         try requireAgent(agentID)
-        let now = clock.now()
-        let session = try state.accept(agentID: agentID, sessionID: sessionID, now: now)
-        try await commit(now: now)
-        return session
+        return try await apply { state, now throws(SwitchboardError) in try state.accept(agentID: agentID, sessionID: sessionID, now: now) }
     }
 
     /// Stores an agent message.
     public func agentMessage(agentID: String, sessionID: String, text: String) async throws(SwitchboardError) -> TranscriptMessage {
         try requireAgent(agentID)
-        let now = clock.now()
-        let message = try state.agentMessage(agentID: agentID, sessionID: sessionID, text: text, now: now)
-        try await commit(now: now)
-        return message
+        return try await apply { state, now throws(SwitchboardError) in
+            try state.agentMessage(agentID: agentID, sessionID: sessionID, text: text, now: now)
+        }
     }
 
     /// Transfers an agent's session.
@@ -392,19 +389,15 @@ public actor SwitchboardEngine {
         -> SessionRecord
     {
         try requireAgent(agentID)
-        let now = clock.now()
-        let session = try state.transfer(agentID: agentID, sessionID: sessionID, to: target, now: now)
-        try await commit(now: now)
-        return session
+        return try await apply { state, now throws(SwitchboardError) in
+            try state.transfer(agentID: agentID, sessionID: sessionID, to: target, now: now)
+        }
     }
 
     /// The agent invites the user to rate.
     public func inviteRating(agentID: String, sessionID: String) async throws(SwitchboardError) -> SessionRecord {
         try requireAgent(agentID)
-        let now = clock.now()
-        let session = try state.inviteRating(agentID: agentID, sessionID: sessionID, now: now)
-        try await commit(now: now)
-        return session
+        return try await apply { state, now throws(SwitchboardError) in try state.inviteRating(agentID: agentID, sessionID: sessionID, now: now) }
     }
 
     /// An agent's sessions in state OFFERED or ACTIVE, by id.
