@@ -245,12 +245,13 @@ public actor SwitchboardEngine {
     public func deleteGroup(id: String) async throws(SwitchboardError) {
         guard groupInfo[id] != nil else { throw SwitchboardError(.notFound, "group '\(id)' not found") }
         groupInfo[id] = nil
-        state.removeGroup(id: id)
+        let now = clock.now()
+        state.removeGroup(id: id, now: now)
         for (agentID, var profile) in profiles where profile.groupIDs.contains(id) {
             profile.groupIDs.removeAll { $0 == id }
             profiles[agentID] = profile
         }
-        try await commit([.deleteGroup(id)], now: clock.now())
+        try await commit([.deleteGroup(id)], now: now)
     }
 
     /// Adds an agent to a group; it may take the group's queued sessions at once.

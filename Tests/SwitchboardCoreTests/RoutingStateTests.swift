@@ -221,6 +221,24 @@ struct RoutingStateTests {
         #expect(throws: SwitchboardError(.notFound, "group 'nope' not found")) { try world.newSession(group: "nope") }
     }
 
+    @Test("deleting a group sends its waiting sessions back to the bot with the transfer-failed prompt")
+    func groupRemoved() throws {
+        var settings = SwitchboardSettings()
+        settings.allocation.policy = .userSelectsGroup
+        settings.queue.maxSessionsPerAgent = 1
+        var world = try World(settings: settings, agents: ["ann"], groups: ["billing": ["ann"]])
+        try world.online("ann")
+        let served = try world.newSession(group: "billing")
+        let waiting = try world.newSession(group: "billing")
+        #expect(world.session(waiting).state == .queued)
+        _ = world.state.takeChanges()
+        world.state.removeGroup(id: "billing", now: world.now)
+        #expect(world.session(waiting).state == .bot)
+        #expect(world.state.queuedSessionCount == 0)
+        #expect(world.state.takeChanges().messages.map(\.text) == [SwitchboardSettings.Prompts().transferFailed])
+        #expect(world.session(served).state == .active, "an assigned session keeps its agent")
+    }
+
     @Test("business server answers: group, agents, reject, and the fallback on failure")
     func hookAnswers() throws {
         var settings = SwitchboardSettings()

@@ -426,8 +426,20 @@ public struct RoutingState: Sendable {
         if groups[id] == nil { groups[id] = [] }
     }
 
-    /// Removes a group; sessions queued for it stay queued for their agents' other ways in.
-    public mutating func removeGroup(id: String) {
+    /// Removes a group. Sessions waiting for it can no longer be served: they go back to the bot
+    /// with the transfer-failed prompt (the user may ask again).
+    public mutating func removeGroup(id: String, now: Timestamp) {
+        for entry in queues.removeValue(forKey: .group(id)) ?? [] {
+            guard var session = sessions[entry.sessionID] else { continue }
+            queuedTotal -= 1
+            session.state = .bot
+            session.target = nil
+            session.queueTicket = nil
+            session.nextQueueMessageAt = nil
+            session.lastQueueMessagePosition = nil
+            sendPrompt(.transferFailed, to: &session, now: now)
+            store(session)
+        }
         for member in groups[id] ?? [] {
             agents[member]?.groupIDs.remove(id)
             if agents[member]?.status == .online { online[.group(id), default: 0] -= 1 }
