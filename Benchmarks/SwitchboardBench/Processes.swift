@@ -47,6 +47,9 @@ final class ServerProcess {
         return ServerProcess(name: name, process: process, input: input, host: "127.0.0.1", port: port)
     }
 
+    /// The server's process id.
+    var pid: Int32 { process.processIdentifier }
+
     /// The server's CPU time (user + system), in seconds.
     func cpuSeconds() -> Double {
         ProcessCPU.seconds(pid: process.processIdentifier)

@@ -28,6 +28,7 @@ struct LifecycleBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: folder.appendingPathComponent("switchboard.sqlite").path)
         defer { server.stop() }
+        print("server pid \(server.pid)")
         let client = SwitchboardClient(host: server.host, port: server.port)
         let document = try await client.settings.getSettings(GetSettingsRequest())
         var queue = document.settings!.queue!
@@ -38,6 +39,8 @@ struct LifecycleBench: AsyncParsableCommand {
             _ = try await client.agents.setAgentStatus(SetAgentStatusRequest(id: "agent-\(index)", status: .online))
         }
         let clock = ContinuousClock()
+        let serverCPUStart = server.cpuSeconds()
+        let clientCPUStart = ProcessCPU.selfSeconds()
         let measureFrom = clock.now + .seconds(warmup)
         let deadline = measureFrom + .seconds(duration)
         let (histogram, count) = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
@@ -73,11 +76,15 @@ struct LifecycleBench: AsyncParsableCommand {
             }
             return (total, count)
         }
-        let cpu = server.cpuSeconds()
+        let serverCPU = server.cpuSeconds() - serverCPUStart
+        let clientCPU = ProcessCPU.selfSeconds() - clientCPUStart
         await client.close()
         let perSecond = Double(count) / duration
+        let total = Double(count) * (warmup + duration) / duration
+        let serverPerLifecycle = serverCPU / total * 1e6
+        let clientPerLifecycle = clientCPU / total * 1e6
         func ms(_ value: UInt64) -> String { String(format: "%.2f", Double(value) / 1_000_000) }
-        print("lifecycles: \(Int(perSecond))/s (\(Int(perSecond * 5)) RPCs/s) with \(inFlight) in flight; lifecycle p50 \(ms(histogram.valueAtPercentile(50))) ms, p99 \(ms(histogram.valueAtPercentile(99))) ms; server CPU \(String(format: "%.1f", cpu)) s in all")
+        print("lifecycles: \(Int(perSecond))/s (\(Int(perSecond * 5)) RPCs/s) with \(inFlight) in flight; lifecycle p50 \(ms(histogram.valueAtPercentile(50))) ms, p99 \(ms(histogram.valueAtPercentile(99))) ms; CPU per lifecycle: server \(Int(serverPerLifecycle)) us, load generator \(Int(clientPerLifecycle)) us")
         let markdown = """
             # Session lifecycle benchmark
 
@@ -85,9 +92,9 @@ struct LifecycleBench: AsyncParsableCommand {
             changes were committed (SQLite WAL, synchronous=FULL, group commit). \(inFlight) lifecycles in
             flight, \(agents) agents online; \(duration) s measured.
 
-            | lifecycles/s | RPCs/s | lifecycle p50 ms | p90 ms | p99 ms |
-            |---|---|---|---|---|
-            | \(Int(perSecond)) | \(Int(perSecond * 5)) | \(ms(histogram.valueAtPercentile(50))) | \(ms(histogram.valueAtPercentile(90))) | \(ms(histogram.valueAtPercentile(99))) |
+            | lifecycles/s | RPCs/s | lifecycle p50 ms | p90 ms | p99 ms | server CPU us/lifecycle | generator CPU us/lifecycle |
+            |---|---|---|---|---|---|---|
+            | \(Int(perSecond)) | \(Int(perSecond * 5)) | \(ms(histogram.valueAtPercentile(50))) | \(ms(histogram.valueAtPercentile(90))) | \(ms(histogram.valueAtPercentile(99))) | \(Int(serverPerLifecycle)) | \(Int(clientPerLifecycle)) |
 
             """
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -111,7 +111,7 @@ public actor SwitchboardEngine {
         }
         guard !writes.isEmpty else { return }
         do {
-            try await store.enqueue(writes).committed()
+            try await store.enqueue(writes, checked: true).committed()
         } catch {
             logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
             do {

@@ -3,41 +3,34 @@ import GRDB
 import Synchronization
 import SwitchboardCore
 
-/// Serializes writes in the order they are enqueued and commits concurrent ones together: a
-/// lone write runs at once in its own transaction; writes enqueued while a transaction runs are
-/// committed together in the next one (one sync for all), each inside its own savepoint so one
-/// failing write does not undo the others. No background task: a waiting writer leads the next
-/// batch.
+/// Serializes writes in the order they are enqueued and commits concurrent ones together.
 ///
-/// Enqueueing is synchronous, so an actor that enqueues its changes before it suspends gets
-/// them committed in the order it made them.
+/// Enqueueing is synchronous, so an actor that enqueues its changes before it suspends gets them
+/// committed in the order it made them. The writes are drained on the database's own writer
+/// queue: a lone write starts a transaction at once; writes enqueued while a transaction runs are
+/// committed together in the next one (one sync for all), back to back on that queue with no
+/// thread hop between batches. Callers wait on a continuation, never on a thread.
 final class GroupCommitWriter: Sendable {
     /// The most writes committed in one transaction.
     static let maximumBatch = 512
 
-    fileprivate enum Signal: Sendable {
-        case done
-        case lead
-    }
-
     /// One write waiting to be committed.
     fileprivate final class Request: @unchecked Sendable {
-        // Unchecked: `finished` and `waiter` are read and written only under the writer's state
-        // mutex; `apply` and `finish` run on the batch leader, and the request's own task reads the
-        // outcome only after `finished` was set under that mutex.
-        let apply: (Database) -> Void
+        // Unchecked: `apply` and `finish` run on the writer queue only; `finished` and `waiter`
+        // are read and written only under the writer's state mutex.
+        let apply: (Database) throws -> Void
         let finish: (SwitchboardError?) -> Void
         var finished = false
-        var waiter: CheckedContinuation<Signal, Never>?
+        var waiter: CheckedContinuation<Void, Never>?
 
-        init(apply: @escaping (Database) -> Void, finish: @escaping (SwitchboardError?) -> Void) {
+        init(apply: @escaping (Database) throws -> Void, finish: @escaping (SwitchboardError?) -> Void) {
             self.apply = apply
             self.finish = finish
         }
     }
 
     fileprivate struct State {
-        var running = false
+        var draining = false
         var pending = Deque<Request>()
     }
 
@@ -49,10 +42,18 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Queues `work` for the next transaction; await the ticket for its result.
-    func enqueue<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) -> WriteTicket<T> {
+    ///
+    /// An `isolated` write runs in its own savepoint: when it fails, it alone is undone and fails.
+    /// A write that is not isolated (checked beforehand, so only I/O can fail it) saves the two
+    /// savepoint statements; if it fails anyway, the whole batch fails.
+    func enqueue<T: Sendable>(isolated: Bool = true, _ work: @escaping @Sendable (Database) throws -> T) -> WriteTicket<T> {
         let outcome = Outcome<T>()
         let request = Request(
             apply: { db in
+                guard isolated else {
+                    outcome.value = try work(db)
+                    return
+                }
                 do {
                     var value: T?
                     try db.inSavepoint {
@@ -68,7 +69,15 @@ final class GroupCommitWriter: Sendable {
                 if outcome.error == nil, let commitError { outcome.error = commitError }
             }
         )
-        state.withLock { $0.pending.append(request) }
+        let startDrain = state.withLock { state in
+            state.pending.append(request)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        if startDrain {
+            writer.asyncWriteWithoutTransaction { db in self.drain(db) }
+        }
         return WriteTicket(writer: self, request: request, outcome: outcome)
     }
 
@@ -77,61 +86,28 @@ final class GroupCommitWriter: Sendable {
         try await enqueue(work).value()
     }
 
-    /// Waits until `request` is committed, leading batches when nobody else does.
-    fileprivate func wait(for request: Request) async {
-        enum Action { case done, lead, wait }
-        let action: Action = state.withLock { state in
-            if request.finished { return .done }
-            if !state.running {
-                state.running = true
-                return .lead
-            }
-            return .wait
-        }
-        switch action {
-        case .done:
-            return
-        case .lead:
-            await lead(until: request)
-        case .wait:
-            let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Signal, Never>) in
-                let immediate: Signal? = state.withLock { state in
-                    if request.finished { return .done }
-                    if !state.running {
-                        state.running = true
-                        return .lead
-                    }
-                    request.waiter = continuation
-                    return nil
-                }
-                if let immediate { continuation.resume(returning: immediate) }
-            }
-            if case .lead = signal { await lead(until: request) }
-        }
-    }
-
-    private func lead(until own: Request) async {
+    /// Commits batches until nothing is pending; runs on the writer queue.
+    private func drain(_ db: Database) {
         while true {
             let batch: [Request] = state.withLock { state in
                 let count = min(state.pending.count, Self.maximumBatch)
+                if count == 0 { state.draining = false }
                 defer { state.pending.removeFirst(count) }
                 return Array(state.pending.prefix(count))
             }
-            if batch.isEmpty { break }
+            if batch.isEmpty { return }
             var commitError: SwitchboardError?
             do {
-                try await writer.writeWithoutTransaction { db in
-                    try db.inTransaction(.immediate) {
-                        for request in batch { request.apply(db) }
-                        return .commit
-                    }
+                try db.inTransaction(.immediate) {
+                    for request in batch { try request.apply(db) }
+                    return .commit
                 }
             } catch {
                 commitError = StoreErrors.map(error)
             }
             for request in batch { request.finish(commitError) }
-            let (waiters, ownDone) = state.withLock { _ -> ([CheckedContinuation<Signal, Never>], Bool) in
-                var waiters: [CheckedContinuation<Signal, Never>] = []
+            let waiters = state.withLock { _ -> [CheckedContinuation<Void, Never>] in
+                var waiters: [CheckedContinuation<Void, Never>] = []
                 for request in batch {
                     request.finished = true
                     if let waiter = request.waiter {
@@ -139,26 +115,27 @@ final class GroupCommitWriter: Sendable {
                         request.waiter = nil
                     }
                 }
-                return (waiters, own.finished)
+                return waiters
             }
-            for waiter in waiters { waiter.resume(returning: .done) }
-            if ownDone { break }
+            for waiter in waiters { waiter.resume() }
         }
-        // Hand the lead to the oldest write whose task waits, or stop.
-        let next: CheckedContinuation<Signal, Never>? = state.withLock { state in
-            if let request = state.pending.first(where: { $0.waiter != nil }) {
-                let waiter = request.waiter
-                request.waiter = nil
-                return waiter
+    }
+
+    /// Waits until `request` is committed.
+    fileprivate func wait(for request: Request) async {
+        if state.withLock({ _ in request.finished }) { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { _ in
+                if request.finished { return true }
+                request.waiter = continuation
+                return false
             }
-            state.running = false
-            return nil
+            if done { continuation.resume() }
         }
-        next?.resume(returning: .lead)
     }
 }
 
-/// A write queued with ``GroupCommitWriter/enqueue(_:)``; its value is ready once committed.
+/// A write queued with ``GroupCommitWriter/enqueue(isolated:_:)``; its value is ready once committed.
 struct WriteTicket<T: Sendable>: Sendable {
     fileprivate let writer: GroupCommitWriter
     fileprivate let request: GroupCommitWriter.Request
@@ -173,7 +150,7 @@ struct WriteTicket<T: Sendable>: Sendable {
 
 /// The result of one write, set inside the batch.
 fileprivate final class Outcome<T: Sendable>: @unchecked Sendable {
-    // Unchecked: written by the batch leader before the request is marked finished under the
+    // Unchecked: written on the writer queue before the request is marked finished under the
     // writer's mutex, read by the waiting task after it saw `finished`.
     var value: T?
     var error: SwitchboardError?

@@ -35,8 +35,11 @@ public struct PendingWrite: Sendable {
 
 extension SwitchboardStore {
     /// Queues `writes` after everything enqueued before; they commit together, all or nothing.
-    public func enqueue(_ writes: [StoreWrite]) -> PendingWrite {
-        PendingWrite(ticket: commits.enqueue { db in
+    ///
+    /// `checked` writes were validated by the caller (the engine checks every rule in memory), so
+    /// they skip their own savepoint; a failure then fails the whole batch it shares.
+    public func enqueue(_ writes: [StoreWrite], checked: Bool = false) -> PendingWrite {
+        PendingWrite(ticket: commits.enqueue(isolated: !checked) { db in
             for write in writes { try Self.apply(write, db) }
             return true
         })
