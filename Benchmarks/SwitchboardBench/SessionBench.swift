@@ -26,7 +26,7 @@ struct LifecycleBench: AsyncParsableCommand {
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: folder.appendingPathComponent("switchboard.sqlite").path)
+        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: ProcessInfo.processInfo.environment["BENCH_IN_MEMORY"] == nil ? folder.appendingPathComponent("switchboard.sqlite").path : nil)
         defer { server.stop() }
         print("server pid \(server.pid)")
         let client = SwitchboardClient(host: server.host, port: server.port)

@@ -300,16 +300,28 @@ public actor SwitchboardEngine {
     /// Creates a session and sends the welcome message.
     public func createSession(userID: String, channel: String, attributes: [String: String]) async throws(SwitchboardError) -> SessionRecord {
         let now = clock.now()
-        let id = newSessionID()
+        let id = newSessionID(now: now)
         let session = state.createSession(id: id, userID: userID, channel: channel, attributes: attributes, now: now)
         try await commit(now: now)
         return state.sessions[id] ?? session
     }
 
-    private func newSessionID() -> String {
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+    /// A new session id: `s-`, the creation time in fixed-width base 32, then random characters.
+    /// Ids sort by creation time, so new rows (sessions and their messages) land at the end of the
+    /// tables' B-trees and a commit writes few pages.
+    private func newSessionID(now: Timestamp) -> String {
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)  // ascending, so ids sort by time
         while true {
-            let id = "s-" + String((0..<16).map { _ in alphabet[Int(randomGenerator.next() % UInt64(alphabet.count))] })
+            var bytes = Array("s-".utf8)
+            var time = UInt64(max(0, now.milliseconds))
+            var timePart = [UInt8](repeating: alphabet[0], count: 10)
+            for index in stride(from: 9, through: 0, by: -1) {
+                timePart[index] = alphabet[Int(time & 31)]
+                time >>= 5
+            }
+            bytes += timePart
+            for _ in 0..<8 { bytes.append(alphabet[Int(randomGenerator.next() & 31)]) }
+            let id = String(decoding: bytes, as: UTF8.self)
             if state.sessions[id] == nil { return id }
         }
     }

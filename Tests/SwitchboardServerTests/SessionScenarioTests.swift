@@ -86,6 +86,10 @@ struct SessionScenarioTests {
             #expect(messages.map(\.sequence) == Array(1...8))
             #expect(messages[3].sender == .agent && messages[3].agentID == "ann")
             #expect(messages[0].prompt == .welcome)
+            // Ids sort by creation time (new rows land at the end of the tables' B-trees).
+            scenario.clock.advance(.milliseconds(1))
+            let later = try await scenario.sessions.createSession(CreateSessionRequest(userID: "user-2"))
+            #expect(created.id < later.id)
         }
     }
 
