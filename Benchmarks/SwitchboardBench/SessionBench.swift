@@ -22,11 +22,13 @@ struct LifecycleBench: AsyncParsableCommand {
     var duration = 5.0
     @Option(help: "File the figures are written to (Markdown).")
     var output = ".build/benchmarks/lifecycles.md"
+    @Flag(help: "Keep the database in memory (to see what the file costs); not durable.")
+    var inMemory = false
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: ProcessInfo.processInfo.environment["BENCH_IN_MEMORY"] == nil ? folder.appendingPathComponent("switchboard.sqlite").path : nil)
+        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path)
         defer { server.stop() }
         print("server pid \(server.pid)")
         let client = SwitchboardClient(host: server.host, port: server.port)
