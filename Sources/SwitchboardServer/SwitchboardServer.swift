@@ -15,13 +15,17 @@ public struct TimerDriver: Service {
         self.tick = tick
     }
 
-    /// Runs until cancelled or a graceful shutdown.
+    /// Runs until cancelled or a graceful shutdown; either ends it normally.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: tick)
-                await engine.fireDueTimers()
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: tick)
+                    await engine.fireDueTimers()
+                }
             }
+        } catch is CancellationError {
+            return
         }
     }
 }
