@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard-server", targets: ["switchboard-server"]),
+        .executable(name: "switchboard-example-hook", targets: ["switchboard-example-hook"]),
         .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
         .library(name: "SwitchboardRPC", targets: ["SwitchboardRPC"]),
     ],
@@ -94,7 +95,22 @@ let package = Package(
         // The typed async client library.
         .target(
             name: "SwitchboardClient",
-            dependencies: ["SwitchboardProto", "SwitchboardRPC", "SwitchboardServices"],
+            dependencies: [
+                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // An example business server serving the allocation hook.
+        .executableTarget(
+            name: "switchboard-example-hook",
+            dependencies: [
+                "SwitchboardClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "clients/swift/ExampleHook",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -162,7 +178,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardServerTests",
-            dependencies: ["SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore"],
+            dependencies: [
+                "SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,6 +13,10 @@ public struct AllocationQuery: Sendable, Hashable {
     public var eventTime: Timestamp
     /// The same for every attempt of one routing of one session.
     public var idempotencyKey: String
+    /// Where the hook listens (`host:port`), from the settings.
+    public var address: String
+    /// How long the hook may take, from the settings.
+    public var deadline: Duration
 }
 
 /// The business server's allocation hook, as the engine calls it. Its failures are answers
@@ -347,7 +351,9 @@ public actor SwitchboardEngine {
         }
         let query = AllocationQuery(
             sessionID: sessionID, userID: session.userID, groupID: groupID.flatMap { $0.isEmpty ? nil : $0 },
-            attributes: session.attributes, eventTime: now, idempotencyKey: "\(sessionID)/\(session.lastSequence)"
+            attributes: session.attributes, eventTime: now, idempotencyKey: "\(sessionID)/\(session.lastSequence)",
+            address: state.settings.allocation.hookAddress,
+            deadline: .milliseconds(state.settings.allocation.hookDeadlineMilliseconds)
         )
         // The actor is free while the hook answers: other sessions are routed meanwhile.
         let answer = await hook?.allocate(query) ?? .failed("no allocation hook is configured")

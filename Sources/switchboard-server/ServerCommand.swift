@@ -59,7 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
         let engine: SwitchboardEngine
         do {
             store = try SwitchboardStore(location: .file(databasePath))
-            engine = try await SwitchboardEngine(store: store, logger: logger)
+            engine = try await SwitchboardEngine(store: store, hook: NetworkAllocationHook(logger: logger), logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(2)

@@ -40,6 +40,8 @@ public struct RoutingState: Sendable {
         case group(String)
         case agents([String])
         case reject(String)
+        /// Allocate automatically, among all agents.
+        case automatic
         /// The hook failed (deadline, error, unreachable, malformed answer): the fallback applies.
         case failed(String)
     }
@@ -263,7 +265,13 @@ public struct RoutingState: Sendable {
                 route(&session, to: .agents(known), now: now)
             }
         case .reject(let message):
-            append(.system(.transferFailed), message, to: &session, now: now)
+            if message.isEmpty {
+                sendPrompt(.transferFailed, to: &session, now: now)
+            } else {
+                append(.system(.transferFailed), message, to: &session, now: now)
+            }
+        case .automatic:
+            route(&session, to: .anyAgent, now: now)
         case .failed:
             fallback(&session, &self)
         }

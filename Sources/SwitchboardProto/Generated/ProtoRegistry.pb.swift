@@ -7,6 +7,10 @@ enum _ProtoRegistry {
     static let messageTypes: [any (ProtoMessage & _ProtoSampled).Type] = [
         Google_Protobuf_Any.self,
         Google_Rpc_Status.self,
+        HookAllocateRequest.self,
+        HookAllocateResponse.self,
+        HookAgentList.self,
+        HookRejection.self,
         TestingEchoRequest.self,
         TestingEchoResponse.self,
         TestingExpandRequest.self,

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import SwitchboardClient
+
+/// An example business server: users with attribute `tier=vip` go to group `vip`, users with
+/// `blocked=true` are refused with a message, everyone else is allocated automatically.
+@main
+struct ExampleHook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard-example-hook",
+        abstract: "An example AllocationHook for Switchboard's business-server policy."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 7500
+
+    func run() async throws {
+        var configured = Logger(label: "example-hook")
+        configured.logLevel = .info
+        let logger = configured
+        let hook = AllocationHookServer(host: host, port: port, logger: logger) { request in
+            logger.info("allocate", metadata: ["session": "\(request.sessionID)", "attributes": "\(request.attributes)"])
+            if request.attributes["blocked"] == "true" {
+                return .reject("Sorry, chat is not available for your account. Please call us.")
+            }
+            return request.attributes["tier"] == "vip" ? .group("vip") : .automatic
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: hook.server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
