@@ -186,7 +186,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["SwitchboardTestSupport"],
+            dependencies: ["SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer"],
             swiftSettings: swiftSettings
         ),
     ]

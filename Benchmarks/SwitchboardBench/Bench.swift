@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
         let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory)
-        let engine = try await SwitchboardEngine(store: store, logger: logger)
+        let engine = try await SwitchboardEngine(store: store, hook: NetworkAllocationHook(logger: logger), logger: logger)
         let server = SwitchboardServer.makeServer(
             configuration: .init(host: "127.0.0.1", port: port), engine: engine, store: store, logger: logger,
             extraServices: [EchoService()]

@@ -22,6 +22,10 @@ final class ServerProcess {
         case "swift":
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
             process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? [])
+        case "hook":
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+                .deletingLastPathComponent().appendingPathComponent("switchboard-example-hook")
+            process.arguments = ["--port", "0", "--log-level", "warning"]
         case "go":
             process.executableURL = URL(fileURLWithPath: try goBinary ?? buildGoServer())
             process.arguments = ["127.0.0.1:0"]

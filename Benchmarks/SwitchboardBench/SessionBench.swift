@@ -24,6 +24,8 @@ struct LifecycleBench: AsyncParsableCommand {
     var output = ".build/benchmarks/lifecycles.md"
     @Flag(help: "Keep the database in memory (to see what the file costs); not durable.")
     var inMemory = false
+    @Flag(help: "Route with the business-server policy through the example hook (a process of its own).")
+    var hook = false
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
@@ -35,7 +37,15 @@ struct LifecycleBench: AsyncParsableCommand {
         let document = try await client.settings.getSettings(GetSettingsRequest())
         var queue = document.settings!.queue!
         queue.maxSessionsPerAgent = 1000
-        _ = try await client.settings.updateSettings(UpdateSettingsRequest(expectedVersion: document.version, settings: Settings(queue: queue)))
+        var changes = Settings(queue: queue)
+        var hookProcess: ServerProcess?
+        if hook {
+            let process = try await ServerProcess.start(name: "hook", goBinary: nil)
+            hookProcess = process
+            changes.allocation = .init(policy: .businessServer, hookAddress: "127.0.0.1:\(process.port)", hookDeadlineMs: 2000, fallback: .transferFailed)
+        }
+        defer { hookProcess?.stop() }
+        _ = try await client.settings.updateSettings(UpdateSettingsRequest(expectedVersion: document.version, settings: changes))
         for index in 0..<agents {
             _ = try await client.agents.createAgent(CreateAgentRequest(id: "agent-\(index)", displayName: "Agent \(index)"))
             _ = try await client.agents.setAgentStatus(SetAgentStatusRequest(id: "agent-\(index)", status: .online))
@@ -55,6 +65,7 @@ struct LifecycleBench: AsyncParsableCommand {
                         let start = clock.now
                         let session = try await client.sessions.createSession(CreateSessionRequest(userID: "user-\(worker)-\(round)"))
                         let routed = try await client.sessions.requestAgent(RequestAgentRequest(sessionID: session.id))
+                        guard routed.state == .active else { throw BenchError("session not assigned: \(routed.state) (the hook failed?)") }
                         _ = try await client.agents.sendAgentMessage(
                             SendAgentMessageRequest(agentID: routed.agentID, sessionID: session.id, text: "Hello, how can I help?")
                         )
@@ -86,7 +97,7 @@ struct LifecycleBench: AsyncParsableCommand {
         let serverPerLifecycle = serverCPU / total * 1e6
         let clientPerLifecycle = clientCPU / total * 1e6
         func ms(_ value: UInt64) -> String { String(format: "%.2f", Double(value) / 1_000_000) }
-        print("lifecycles: \(Int(perSecond))/s (\(Int(perSecond * 5)) RPCs/s) with \(inFlight) in flight; lifecycle p50 \(ms(histogram.valueAtPercentile(50))) ms, p99 \(ms(histogram.valueAtPercentile(99))) ms; CPU per lifecycle: server \(Int(serverPerLifecycle)) us, load generator \(Int(clientPerLifecycle)) us")
+        print("lifecycles\(hook ? " (business-server policy, example hook)" : ""): \(Int(perSecond))/s (\(Int(perSecond * 5)) RPCs/s) with \(inFlight) in flight; lifecycle p50 \(ms(histogram.valueAtPercentile(50))) ms, p99 \(ms(histogram.valueAtPercentile(99))) ms; CPU per lifecycle: server \(Int(serverPerLifecycle)) us, load generator \(Int(clientPerLifecycle)) us")
         let markdown = """
             # Session lifecycle benchmark
 
