@@ -56,24 +56,26 @@ public final class NetworkAllocationHook: AllocationHook {
 
     public func allocate(_ query: AllocationQuery) async -> RoutingState.HookAnswer {
         let now = clock.now()
-        enum Plan { case skip, call(RPCConnection) }
+        enum Plan { case skip, call(RPCConnection, replaced: RPCConnection?) }
         let plan: Plan = state.withLock { state in
             if let until = state.coolDownUntil, now < until {
                 state.statistics.skipped += 1
                 return .skip
             }
+            var replaced: RPCConnection?
             if state.address != query.address || state.connection == nil {
-                let old = state.connection
-                Task { await old?.close() }
+                // The address changed in the settings: a new connection; the old one is closed.
+                replaced = state.connection
                 state.address = query.address
                 let (host, port) = Self.split(query.address)
                 state.connection = RPCConnection(host: host, port: port)
             }
-            return .call(state.connection!)
+            return .call(state.connection!, replaced: replaced)
         }
-        guard case .call(let connection) = plan else {
+        guard case .call(let connection, let replaced) = plan else {
             return .failed("the hook is in a cool-down after \(failureThreshold) failures in a row")
         }
+        await replaced?.close()
         let client = HookAllocationHook.Client(connection: connection)
         let request = HookAllocateRequest(
             sessionID: query.sessionID, userID: query.userID, groupID: query.groupID ?? "", attributes: query.attributes,
