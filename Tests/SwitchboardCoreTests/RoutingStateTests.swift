@@ -398,3 +398,42 @@ struct RoutingStateTests {
         #expect(restored.queuePosition(of: other)! == (1, 0))
     }
 }
+
+@Suite("Routing events")
+struct RoutingEventTests {
+    @Test("session and agent events are numbered without gaps and follow the scenario")
+    func events() throws {
+        var settings = SwitchboardSettings()
+        settings.serviceMode.mode = .manual
+        settings.serviceMode.connectTimeoutSeconds = 10
+        settings.serviceMode.breakAfterConnectTimeout = true
+        var world = try World(settings: settings, agents: ["ann", "bob"])
+        try world.online("ann", "bob")
+        let id = try world.newSession()
+        world.advance(seconds: 10)  // ann misses the offer; bob gets it
+        _ = try world.state.accept(agentID: "bob", sessionID: id, now: world.now)
+        _ = try world.state.userMessage(sessionID: id, text: "hello", now: world.now)
+        _ = try world.state.close(sessionID: id, byAgent: "bob", now: world.now)
+        let changes = world.state.takeChanges()
+        let sessionEvents = changes.sessionEvents.filter { $0.sessionID == id }
+        #expect(sessionEvents.map(\.sequence) == Array(1...Int64(sessionEvents.count)))
+        let states = sessionEvents.compactMap { event -> SessionState? in
+            if case .stateChanged(let state, _, _, _) = event.kind { return state }
+            return nil
+        }
+        #expect(states == [.offered, .offered, .active, .closed])
+        #expect(sessionEvents.contains { if case .message(let m) = $0.kind { m.text == "hello" } else { false } })
+        #expect(sessionEvents.contains { if case .ratingInvited = $0.kind { true } else { false } })
+        let ann = changes.agentEvents.filter { $0.agentID == "ann" }.map(\.kind)
+        #expect(ann.count == 3)
+        #expect(ann.first.map { if case .offered(let s, _) = $0 { s == id } else { false } } == true)
+        #expect(ann.contains(.offerExpired(sessionID: id)))
+        #expect(ann.contains(.statusChanged(.onBreak)))
+        let bob = changes.agentEvents.filter { $0.agentID == "bob" }
+        #expect(bob.map(\.sequence) == Array(1...Int64(bob.count)))
+        #expect(bob.map(\.kind).contains(.assigned(sessionID: id)))
+        #expect(bob.map(\.kind).contains(.closed(sessionID: id, reason: .agentEnded)))
+        #expect(bob.contains { if case .userMessage(let m) = $0.kind { m.text == "hello" } else { false } })
+        #expect(world.session(id).lastEventSequence == Int64(sessionEvents.count))
+    }
+}

@@ -14,9 +14,15 @@ public struct RoutingState: Sendable {
         public var agents: Set<String> = []
         /// New transcript messages, in order.
         public var messages: [TranscriptMessage] = []
+        /// New session events, in order.
+        public var sessionEvents: [SessionEventRecord] = []
+        /// New agent events, in order.
+        public var agentEvents: [AgentEventRecord] = []
 
         /// Whether nothing changed.
-        public var isEmpty: Bool { sessions.isEmpty && agents.isEmpty && messages.isEmpty }
+        public var isEmpty: Bool {
+            sessions.isEmpty && agents.isEmpty && messages.isEmpty && sessionEvents.isEmpty && agentEvents.isEmpty
+        }
     }
 
     /// Where a transfer goes.
@@ -289,6 +295,8 @@ public struct RoutingState: Sendable {
         }
         session.state = .active
         session.offerDeadline = nil
+        emitState(&session, now: now)
+        emit(.assigned(sessionID: session.id), toAgent: agentID, now: now)
         sendPrompt(.transferSucceeded, to: &session, now: now)
         store(session)
         return session
@@ -347,6 +355,7 @@ public struct RoutingState: Sendable {
             target = .group(groupID)
         }
         release(&session, from: agentID)
+        emit(.transferredAway(sessionID: sessionID), toAgent: agentID, now: now)
         session.state = .bot
         session.missedAgents.append(agentID)  // not back to the agent who passed it on
         session.queueTicket = nil
@@ -384,6 +393,7 @@ public struct RoutingState: Sendable {
             throw SwitchboardError(.failedPrecondition, "the rating window of session '\(sessionID)' closed")
         }
         session.rating = SessionRatingRecord(score: score, comment: comment, submittedAt: now)
+        emit(.rated(session.rating!), for: &session, now: now)
         sendPrompt(.ratingSubmitted, to: &session, now: now)
         store(session)
         return session
@@ -445,6 +455,7 @@ public struct RoutingState: Sendable {
             session.queueTicket = nil
             session.nextQueueMessageAt = nil
             session.lastQueueMessagePosition = nil
+            emitState(&session, now: now)
             sendPrompt(.transferFailed, to: &session, now: now)
             store(session)
         }
@@ -536,17 +547,21 @@ public struct RoutingState: Sendable {
     private mutating func expireOffer(_ session: inout SessionRecord, now: Timestamp) {
         guard let agentID = session.agentID else { return }
         release(&session, from: agentID)
+        emit(.offerExpired(sessionID: session.id), toAgent: agentID, now: now)
         session.missedAgents.append(agentID)
         if settings.serviceMode.breakAfterConnectTimeout, let agent = agents[agentID], agent.status == .online {
             try? setStatus(agentID: agentID, .onBreak, now: now)
             changes.agents.insert(agentID)
+            emit(.statusChanged(.onBreak), toAgent: agentID, now: now)
         }
         session.state = .queued
+        session.agentID = nil
         let target = session.target ?? .anyAgent
         if let agent = bestAgent(for: target, excluding: session.missedAgents) {
             assign(&session, to: agent, now: now)
         } else {
             insertIntoQueue(session)
+            emitState(&session, now: now)
             enterQueueMessages(&session, now: now)
         }
         store(session)
@@ -578,6 +593,7 @@ public struct RoutingState: Sendable {
         }
         session.state = .queued
         insertIntoQueue(session)
+        emitState(&session, now: now)
         enterQueueMessages(&session, now: now)
     }
 
@@ -592,6 +608,7 @@ public struct RoutingState: Sendable {
 
     private mutating func sendQueueMessage(to session: inout SessionRecord, position: (position: Int, ahead: Int), now: Timestamp) {
         session.lastQueueMessagePosition = position.position
+        emit(.queuePosition(position: position.position, ahead: position.ahead), for: &session, now: now)
         guard let template = try? Template(settings.prompts.queueMessage, field: "settings.prompts.queue_message") else { return }
         let text = template.render(["QueuePosition": "\(position.position)", "WaitNo": "\(position.ahead)"])
         if !text.isEmpty { append(.system(.queue), text, to: &session, now: now) }
@@ -610,8 +627,12 @@ public struct RoutingState: Sendable {
             session.state = .offered
             session.offerDeadline = now.adding(.seconds(settings.serviceMode.connectTimeoutSeconds))
             pushTimer(.offer, session.offerDeadline!, session.id)
+            emitState(&session, now: now)
+            emit(.offered(sessionID: session.id, deadline: session.offerDeadline!), toAgent: agentID, now: now)
         } else {
             session.state = .active
+            emitState(&session, now: now)
+            emit(.assigned(sessionID: session.id), toAgent: agentID, now: now)
             sendPrompt(.transferSucceeded, to: &session, now: now)
         }
         sessions[session.id] = session
@@ -791,6 +812,10 @@ public struct RoutingState: Sendable {
         session.offerDeadline = nil
         session.userTimeoutAt = nil
         session.nextQueueMessageAt = nil
+        emitState(&session, now: now)
+        if (previous == .offered || previous == .active), let agentID = session.agentID {
+            emit(.closed(sessionID: session.id, reason: reason), toAgent: agentID, now: now)
+        }
         switch reason {
         case .userTimeout:
             if settings.closure.timeoutMessageEnabled { sendPrompt(.timeoutClosure, to: &session, now: now) }
@@ -810,6 +835,7 @@ public struct RoutingState: Sendable {
 
     private mutating func invite(_ session: inout SessionRecord, now: Timestamp) {
         session.ratingDeadline = now.adding(.seconds(settings.rating.validitySeconds))
+        emit(.ratingInvited(deadline: session.ratingDeadline!), for: &session, now: now)
         sendPrompt(.ratingInvitation, to: &session, now: now)
     }
 
@@ -838,7 +864,33 @@ public struct RoutingState: Sendable {
         session.lastSequence += 1
         let message = TranscriptMessage(sessionID: session.id, sequence: session.lastSequence, sender: sender, text: text, createdAt: now)
         changes.messages.append(message)
+        emit(.message(message), for: &session, now: now)
+        if case .user = sender, session.state == .active || session.state == .offered, let agentID = session.agentID {
+            emit(.userMessage(message), toAgent: agentID, now: now)
+        }
         return message
+    }
+
+    private mutating func emit(_ kind: SessionEventRecord.Kind, for session: inout SessionRecord, now: Timestamp) {
+        session.lastEventSequence += 1
+        changes.sessionEvents.append(
+            SessionEventRecord(sessionID: session.id, sequence: session.lastEventSequence, createdAt: now, kind: kind)
+        )
+    }
+
+    private mutating func emitState(_ session: inout SessionRecord, now: Timestamp) {
+        emit(
+            .stateChanged(state: session.state, agentID: session.agentID, groupID: session.groupID, closeReason: session.closeReason),
+            for: &session, now: now
+        )
+    }
+
+    private mutating func emit(_ kind: AgentEventRecord.Kind, toAgent agentID: String, now: Timestamp) {
+        guard agents[agentID] != nil else { return }
+        agents[agentID]!.lastEventSequence += 1
+        changes.agentEvents.append(
+            AgentEventRecord(agentID: agentID, sequence: agents[agentID]!.lastEventSequence, createdAt: now, kind: kind)
+        )
     }
 
     private mutating func store(_ session: SessionRecord) {

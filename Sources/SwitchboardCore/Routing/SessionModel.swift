@@ -120,6 +120,8 @@ public struct SessionRecord: Sendable, Hashable {
     public var rating: SessionRatingRecord?
     /// The sequence number of the latest message.
     public var lastSequence: Int64
+    /// The sequence number of the latest session event.
+    public var lastEventSequence: Int64
 
     /// Creates a session in state `BOT`.
     public init(id: String, userID: String, channel: String, attributes: [String: String], createdAt: Timestamp) {
@@ -142,6 +144,7 @@ public struct SessionRecord: Sendable, Hashable {
         self.ratingDeadline = nil
         self.rating = nil
         self.lastSequence = 0
+        self.lastEventSequence = 0
     }
 
     /// The group of its target, if routed to a group.
@@ -161,11 +164,13 @@ public struct AgentRuntime: Sendable, Hashable {
     public var lastAssignedAt: Timestamp
     /// Its sessions in state OFFERED or ACTIVE.
     public var sessions: Set<String>
+    /// The sequence number of its latest event.
+    public var lastEventSequence: Int64
 
     /// Creates an agent's routing view.
     public init(
         id: String, status: AgentProfile.Status, maxSessions: Int?, groupIDs: Set<String>,
-        lastAssignedAt: Timestamp = Timestamp(milliseconds: 0), sessions: Set<String> = []
+        lastAssignedAt: Timestamp = Timestamp(milliseconds: 0), sessions: Set<String> = [], lastEventSequence: Int64 = 0
     ) {
         self.id = id
         self.status = status
@@ -173,5 +178,6 @@ public struct AgentRuntime: Sendable, Hashable {
         self.groupIDs = groupIDs
         self.lastAssignedAt = lastAssignedAt
         self.sessions = sessions
+        self.lastEventSequence = lastEventSequence
     }
 }
