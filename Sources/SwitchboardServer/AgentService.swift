@@ -170,6 +170,17 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         return ListAgentSessionsResponse(sessions: try await engine.agentSessions(agentID: request.agentID).map { Session($0) })
     }
 
+    public func watchAgent(request: WatchAgentRequest, response: RPCStreamWriter<AgentEvent>, context: ServerContext) async throws {
+        try AgentRules.validateID(request.agentID, field: "agent_id")
+        guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
+        _ = try await engine.agent(id: request.agentID)
+        try await EventStreaming.stream(
+            .agent(request.agentID), after: request.afterSequence, hub: engine.hub, store: store
+        ) { payload in
+            try await response.write(try AgentEvent(serializedBytes: payload))
+        }
+    }
+
     private func validate(_ agentID: String, _ sessionID: String) throws(SwitchboardError) {
         try AgentRules.validateID(agentID, field: "agent_id")
         try SessionRules.validateSessionID(sessionID)

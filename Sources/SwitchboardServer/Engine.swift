@@ -37,6 +37,8 @@ public actor SwitchboardEngine {
     private let clock: any WallClock
     private let hook: (any AllocationHook)?
     private let logger: Logger
+    /// Live watchers of sessions' and agents' events.
+    public nonisolated let hub = EventHub()
     private var state: RoutingState
     private var profiles: [String: AgentProfile] = [:]
     private var groupInfo: [String: AgentGroup] = [:]
@@ -75,7 +77,7 @@ public actor SwitchboardEngine {
         groupInfo = Dictionary(uniqueKeysWithValues: loaded.groups.map { ($0.id, $0) })
         var members: [String: Set<String>] = [:]
         for group in loaded.groups { members[group.id] = [] }
-        for (profile, _) in loaded.agents {
+        for (profile, _, _) in loaded.agents {
             for group in profile.groupIDs { members[group, default: []].insert(profile.id) }
         }
         state = try RoutingState(
@@ -83,7 +85,7 @@ public actor SwitchboardEngine {
             agents: loaded.agents.map {
                 AgentRuntime(
                     id: $0.profile.id, status: $0.profile.status, maxSessions: $0.profile.maxSessions, groupIDs: [],
-                    lastAssignedAt: $0.lastAssignedAt
+                    lastAssignedAt: $0.lastAssignedAt, lastEventSequence: $0.lastEventSequence
                 )
             },
             groups: members,
@@ -113,9 +115,13 @@ public actor SwitchboardEngine {
             }
             writes.append(.agentState(id: id, status: agent.status, statusChangedAt: profile.statusChangedAt, lastAssignedAt: agent.lastAssignedAt))
         }
+        let events = EventEncoding.encode(changes)
+        writes += events.map { .event($0.0, $0.1) }
         guard !writes.isEmpty else { return }
         do {
             try await store.enqueue(writes, checked: true).committed()
+            // Published only once stored: a watcher that misses them live finds them in the store.
+            hub.publish(events)
         } catch {
             logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
             do {

@@ -96,6 +96,19 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         return Session(session, labels: await engine.settings().settings.rating.labels)
     }
 
+    public func watchSession(
+        request: WatchSessionRequest, response: RPCStreamWriter<SessionEvent>, context: ServerContext
+    ) async throws {
+        try SessionRules.validateSessionID(request.sessionID)
+        guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
+        _ = try await engine.session(id: request.sessionID)
+        try await EventStreaming.stream(
+            .session(request.sessionID), after: request.afterSequence, hub: engine.hub, store: store
+        ) { payload in
+            try await response.write(try SessionEvent(serializedBytes: payload))
+        }
+    }
+
     public func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse {
         ListSessionGroupsResponse(
             groups: await engine.groupMenu().map { SessionGroup(id: $0.group.id, name: $0.group.name, available: $0.available) }

@@ -77,6 +77,27 @@ extension SwitchboardStore {
                     """
             )
         }
+        migrator.registerMigration("v3-events") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE sessions ADD COLUMN last_event_sequence INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE session_events (
+                        session_id TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        payload BLOB NOT NULL,
+                        PRIMARY KEY (session_id, sequence)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE agent_events (
+                        agent_id TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        payload BLOB NOT NULL,
+                        PRIMARY KEY (agent_id, sequence)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }()
 }

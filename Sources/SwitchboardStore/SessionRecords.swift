@@ -108,7 +108,7 @@ extension SwitchboardStore {
     static let sessionColumns = """
         id, user_id, channel, attributes, state, created_at, target, agent_id, queue_ticket, offer_deadline,
         missed_agents, user_timeout_at, next_queue_message_at, last_queue_message_position, close_reason, closed_at,
-        rating_deadline, rating_score, rating_comment, rated_at, last_sequence
+        rating_deadline, rating_score, rating_comment, rated_at, last_sequence, last_event_sequence
         """
 
     static func session(from row: Row) throws -> SessionRecord {
@@ -132,11 +132,12 @@ extension SwitchboardStore {
             session.rating = SessionRatingRecord(score: score, comment: row[18] ?? "", submittedAt: Timestamp(milliseconds: row[19] ?? 0))
         }
         session.lastSequence = row[20]
+        session.lastEventSequence = row[21]
         return session
     }
 
     static func saveSession(_ session: SessionRecord, _ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO sessions (\(sessionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO sessions (\(sessionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
             .execute(arguments: [
                 session.id, session.userID, session.channel, SessionCodes.json(session.attributes),
                 SessionCodes.state(session.state), session.createdAt.milliseconds, SessionCodes.target(session.target),
@@ -145,7 +146,7 @@ extension SwitchboardStore {
                 session.nextQueueMessageAt?.milliseconds, session.lastQueueMessagePosition,
                 session.closeReason.map(SessionCodes.reason), session.closedAt?.milliseconds,
                 session.ratingDeadline?.milliseconds, session.rating?.score, session.rating?.comment,
-                session.rating?.submittedAt.milliseconds, session.lastSequence,
+                session.rating?.submittedAt.milliseconds, session.lastSequence, session.lastEventSequence,
             ])
     }
 
@@ -200,6 +201,19 @@ extension SwitchboardStore {
         }
     }
 
+    /// Stored events (encoded by the caller) of a session or an agent after `sequence`, at most `limit`.
+    public func events(of owner: EventOwner, after sequence: Int64, limit: Int) async throws(SwitchboardError) -> [StoredEvent] {
+        try await read { db in
+            let sql = switch owner {
+            case .session: "SELECT sequence, created_at, payload FROM session_events WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
+            case .agent: "SELECT sequence, created_at, payload FROM agent_events WHERE agent_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
+            }
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [owner.id, sequence, limit]).map { row in
+                StoredEvent(sequence: row[0], createdAt: Timestamp(milliseconds: row[1]), payload: [UInt8](row[2] as Data))
+            }
+        }
+    }
+
     /// A page of an agent's open sessions (OFFERED or ACTIVE), by id.
     public func openSessions(agentID: String) async throws(SwitchboardError) -> [SessionRecord] {
         try await read { db in
@@ -208,5 +222,32 @@ extension SwitchboardStore {
                 arguments: [agentID]
             ).map(Self.session(from:))
         }
+    }
+}
+
+/// Whose events: a session's or an agent's.
+public enum EventOwner: Sendable, Hashable {
+    case session(String)
+    case agent(String)
+
+    /// The session's or agent's id.
+    public var id: String {
+        switch self {
+        case .session(let id), .agent(let id): id
+        }
+    }
+}
+
+/// One stored event: its number, time and encoding.
+public struct StoredEvent: Sendable, Hashable {
+    public var sequence: Int64
+    public var createdAt: Timestamp
+    public var payload: [UInt8]
+
+    /// Creates a stored event.
+    public init(sequence: Int64, createdAt: Timestamp, payload: [UInt8]) {
+        self.sequence = sequence
+        self.createdAt = createdAt
+        self.payload = payload
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import SwitchboardCore
 
@@ -19,6 +20,8 @@ public enum StoreWrite: Sendable {
     case session(SessionRecord)
     /// A new transcript message.
     case message(TranscriptMessage)
+    /// A new event of a session or an agent, encoded by the caller.
+    case event(EventOwner, StoredEvent)
 }
 
 /// Writes queued in order; await them for the commit.
@@ -79,6 +82,12 @@ extension SwitchboardStore {
             try saveSession(session, db)
         case .message(let message):
             try saveMessage(message, db)
+        case .event(let owner, let event):
+            let sql = switch owner {
+            case .session: "INSERT INTO session_events (session_id, sequence, created_at, payload) VALUES (?, ?, ?, ?)"
+            case .agent: "INSERT INTO agent_events (agent_id, sequence, created_at, payload) VALUES (?, ?, ?, ?)"
+            }
+            try db.cachedStatement(sql: sql).execute(arguments: [owner.id, event.sequence, event.createdAt.milliseconds, Data(event.payload)])
         }
     }
 
@@ -86,7 +95,7 @@ extension SwitchboardStore {
     /// last assignment, groups, open sessions and closed ones whose rating window is open at `now`.
     public struct LoadedState: Sendable {
         public var settings: StoredSettings?
-        public var agents: [(profile: AgentProfile, lastAssignedAt: Timestamp)]
+        public var agents: [(profile: AgentProfile, lastAssignedAt: Timestamp, lastEventSequence: Int64)]
         public var groups: [AgentGroup]
         public var sessions: [SessionRecord]
     }
@@ -98,17 +107,21 @@ extension SwitchboardStore {
             let agentRows = try Row.fetchAll(
                 db, sql: "SELECT id, display_name, max_sessions, status, status_changed_at, created_at, last_assigned_at FROM agents ORDER BY id"
             )
+            var lastEvents: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT agent_id, MAX(sequence) FROM agent_events GROUP BY agent_id") {
+                lastEvents[row[0]] = row[1]
+            }
             var memberships: [String: [String]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT agent_id, group_id FROM group_members ORDER BY group_id") {
                 memberships[row[0], default: []].append(row[1])
             }
-            let agents = try agentRows.map { row -> (profile: AgentProfile, lastAssignedAt: Timestamp) in
+            let agents = try agentRows.map { row -> (profile: AgentProfile, lastAssignedAt: Timestamp, lastEventSequence: Int64) in
                 let profile = AgentProfile(
                     id: row[0], displayName: row[1], maxSessions: row[2], status: try AgentProfile.Status(storedCode: row[3]),
                     groupIDs: memberships[row[0] as String] ?? [], statusChangedAt: Timestamp(milliseconds: row[4]),
                     createdAt: Timestamp(milliseconds: row[5])
                 )
-                return (profile, Timestamp(milliseconds: row[6]))
+                return (profile, Timestamp(milliseconds: row[6]), lastEvents[profile.id] ?? 0)
             }
             let groups = try Row.fetchAll(db, sql: Self.groupSelect + " ORDER BY g.id").map(Self.group(from:))
             let sessions = try Row.fetchAll(

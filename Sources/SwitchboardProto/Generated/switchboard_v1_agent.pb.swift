@@ -5,6 +5,92 @@
 internal import CProtobufC
 internal import CSwitchboardProto
 
+/// Asks for an agent's events.
+public struct WatchAgentRequest: Sendable, Hashable {
+    /// The agent.
+    public var agentID: String = ""
+
+    /// Events with a greater sequence number (0: from the start).
+    public var afterSequence: Int64 = 0
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(agentID: String = "", afterSequence: Int64 = 0) {
+        self.agentID = agentID
+        self.afterSequence = afterSequence
+    }
+}
+
+/// Something an agent desk must know.
+public struct AgentEvent: Sendable, Hashable {
+    /// The agent.
+    public var agentID: String = ""
+
+    /// 1, 2, 3, ... within the agent, without gaps.
+    public var sequence: Int64 = 0
+
+    /// When it happened, ms since the Unix epoch.
+    public var createdAtMs: Int64 = 0
+
+    /// What happened.
+    public var event: Event? = nil
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(agentID: String = "", sequence: Int64 = 0, createdAtMs: Int64 = 0, event: Event? = nil) {
+        self.agentID = agentID
+        self.sequence = sequence
+        self.createdAtMs = createdAtMs
+        self.event = event
+    }
+
+    /// What happened.
+    public enum Event: Sendable, Hashable {
+        /// A session is offered to the agent (manual mode).
+        case offered(SessionOffer)
+        /// A session is assigned to the agent (ACTIVE): its id.
+        case assignedSessionID(String)
+        /// An offer to the agent timed out and was withdrawn: the session's id.
+        case offerExpiredSessionID(String)
+        /// The user of one of the agent's sessions wrote.
+        case userMessage(Message)
+        /// One of the agent's sessions closed.
+        case closed(SessionClosure)
+        /// One of the agent's sessions moved to another agent or group: its id.
+        case transferredAwaySessionID(String)
+        /// The system changed the agent's status (e.g. BREAK after a missed offer).
+        case statusChanged(AgentStatus)
+    }
+}
+
+/// An offer to an agent.
+public struct SessionOffer: Sendable, Hashable {
+    /// The session.
+    public var sessionID: String = ""
+
+    /// Until when the agent may accept, ms since the Unix epoch.
+    public var deadlineMs: Int64 = 0
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(sessionID: String = "", deadlineMs: Int64 = 0) {
+        self.sessionID = sessionID
+        self.deadlineMs = deadlineMs
+    }
+}
+
+/// A closure of one of an agent's sessions.
+public struct SessionClosure: Sendable, Hashable {
+    /// The session.
+    public var sessionID: String = ""
+
+    /// Why it closed.
+    public var reason: CloseReason = .unspecified
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(sessionID: String = "", reason: CloseReason = .unspecified) {
+        self.sessionID = sessionID
+        self.reason = reason
+    }
+}
+
 /// Names an agent and one of its sessions.
 public struct AgentSessionRequest: Sendable, Hashable {
     /// The agent acting.
@@ -413,6 +499,294 @@ public enum AgentStatus: Sendable, Hashable, RawRepresentable {
         case .unrecognized(let value): return value
         }
     }
+}
+
+extension WatchAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__WatchAgentRequest
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__WatchAgentRequest>) { switchboard__v1__watch_agent_request__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__WatchAgentRequest>) -> Int { switchboard__v1__watch_agent_request__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__WatchAgentRequest>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__watch_agent_request__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__WatchAgentRequest>? {
+        switchboard__v1__watch_agent_request__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__WatchAgentRequest>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__watch_agent_request__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__WatchAgentRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.afterSequence = c.after_sequence
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__WatchAgentRequest>, arena: inout _ProtoArena) {
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        c.pointee.after_sequence = self.afterSequence
+    }
+}
+
+extension WatchAgentRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(agentID: "agent_id \u{e9} 1", afterSequence: -2)
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
+}
+
+extension AgentEvent: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__AgentEvent
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__AgentEvent>) { switchboard__v1__agent_event__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__AgentEvent>) -> Int { switchboard__v1__agent_event__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__AgentEvent>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__agent_event__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__AgentEvent>? {
+        switchboard__v1__agent_event__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__AgentEvent>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__agent_event__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__AgentEvent>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.sequence = c.sequence
+        self.createdAtMs = c.created_at_ms
+        switch c.event_case.rawValue {
+        case 4: self.event = .offered(try _ProtoC.message(SessionOffer.self, c.offered, "offered"))
+        case 5: self.event = .assignedSessionID(try _ProtoC.string(c.assigned_session_id, "assigned_session_id"))
+        case 6: self.event = .offerExpiredSessionID(try _ProtoC.string(c.offer_expired_session_id, "offer_expired_session_id"))
+        case 7: self.event = .userMessage(try _ProtoC.message(Message.self, c.user_message, "user_message"))
+        case 8: self.event = .closed(try _ProtoC.message(SessionClosure.self, c.closed, "closed"))
+        case 9: self.event = .transferredAwaySessionID(try _ProtoC.string(c.transferred_away_session_id, "transferred_away_session_id"))
+        case 10: self.event = .statusChanged(AgentStatus(rawValue: Int32(truncatingIfNeeded: c.status_changed.rawValue)))
+        default: self.event = nil
+        }
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__AgentEvent>, arena: inout _ProtoArena) {
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        c.pointee.sequence = self.sequence
+        c.pointee.created_at_ms = self.createdAtMs
+        switch self.event {
+        case .offered(let value)?:
+            c.pointee.event_case = .init(rawValue: 4)
+            c.pointee.offered = arena.message(value)
+        case .assignedSessionID(let value)?:
+            c.pointee.event_case = .init(rawValue: 5)
+            c.pointee.assigned_session_id = arena.string(value, "assigned_session_id")
+        case .offerExpiredSessionID(let value)?:
+            c.pointee.event_case = .init(rawValue: 6)
+            c.pointee.offer_expired_session_id = arena.string(value, "offer_expired_session_id")
+        case .userMessage(let value)?:
+            c.pointee.event_case = .init(rawValue: 7)
+            c.pointee.user_message = arena.message(value)
+        case .closed(let value)?:
+            c.pointee.event_case = .init(rawValue: 8)
+            c.pointee.closed = arena.message(value)
+        case .transferredAwaySessionID(let value)?:
+            c.pointee.event_case = .init(rawValue: 9)
+            c.pointee.transferred_away_session_id = arena.string(value, "transferred_away_session_id")
+        case .statusChanged(let value)?:
+            c.pointee.event_case = .init(rawValue: 10)
+            c.pointee.status_changed = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
+        case nil: break
+        }
+    }
+}
+
+extension AgentEvent: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(agentID: "agent_id \u{e9} 1", sequence: -2, createdAtMs: -3, event: .offered(SessionOffer._sample))
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 10 }
+}
+
+extension SessionOffer: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__SessionOffer
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__SessionOffer>) { switchboard__v1__session_offer__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__SessionOffer>) -> Int { switchboard__v1__session_offer__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__SessionOffer>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__session_offer__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__SessionOffer>? {
+        switchboard__v1__session_offer__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__SessionOffer>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__session_offer__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__SessionOffer>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+        self.deadlineMs = c.deadline_ms
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__SessionOffer>, arena: inout _ProtoArena) {
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+        c.pointee.deadline_ms = self.deadlineMs
+    }
+}
+
+extension SessionOffer: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(sessionID: "session_id \u{e9} 1", deadlineMs: -2)
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
+}
+
+extension SessionClosure: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__SessionClosure
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__SessionClosure>) { switchboard__v1__session_closure__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__SessionClosure>) -> Int { switchboard__v1__session_closure__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__SessionClosure>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__session_closure__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__SessionClosure>? {
+        switchboard__v1__session_closure__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__SessionClosure>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__session_closure__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__SessionClosure>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+        self.reason = CloseReason(rawValue: Int32(truncatingIfNeeded: c.reason.rawValue))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__SessionClosure>, arena: inout _ProtoArena) {
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+        c.pointee.reason = .init(rawValue: .init(truncatingIfNeeded: self.reason.rawValue))
+    }
+}
+
+extension SessionClosure: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(sessionID: "session_id \u{e9} 1", reason: .userEnded)
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
 }
 
 extension AgentSessionRequest: ProtoMessage, _ProtoTopLevelMessage {

@@ -5,6 +5,81 @@
 internal import CProtobufC
 internal import CSwitchboardProto
 
+/// Asks for a session's events.
+public struct WatchSessionRequest: Sendable, Hashable {
+    /// The session.
+    public var sessionID: String = ""
+
+    /// Events with a greater sequence number (0: from the start).
+    public var afterSequence: Int64 = 0
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(sessionID: String = "", afterSequence: Int64 = 0) {
+        self.sessionID = sessionID
+        self.afterSequence = afterSequence
+    }
+}
+
+/// Something that happened to a session.
+public struct SessionEvent: Sendable, Hashable {
+    /// The session.
+    public var sessionID: String = ""
+
+    /// 1, 2, 3, ... within the session, without gaps.
+    public var sequence: Int64 = 0
+
+    /// When it happened, ms since the Unix epoch.
+    public var createdAtMs: Int64 = 0
+
+    /// What happened.
+    public var event: Event? = nil
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(sessionID: String = "", sequence: Int64 = 0, createdAtMs: Int64 = 0, event: Event? = nil) {
+        self.sessionID = sessionID
+        self.sequence = sequence
+        self.createdAtMs = createdAtMs
+        self.event = event
+    }
+
+    /// What happened.
+    public enum Event: Sendable, Hashable {
+        /// A message to or from the user (system prompts included).
+        case message(Message)
+        /// The session's state changed.
+        case stateChanged(SessionStateChange)
+        /// The user's place in the queue, as the queue message told it.
+        case queuePosition(QueuePosition)
+        /// The user was invited to rate, until this time (ms since the Unix epoch).
+        case ratingInvitedUntilMs(Int64)
+        /// The user rated.
+        case rated(SessionRating)
+    }
+}
+
+/// A session's new state.
+public struct SessionStateChange: Sendable, Hashable {
+    /// The state.
+    public var state: SessionState = .unspecified
+
+    /// The agent offered to or assigned, if any.
+    public var agentID: String = ""
+
+    /// The group routed to, if any.
+    public var groupID: String = ""
+
+    /// Why it closed (CLOSED).
+    public var closeReason: CloseReason = .unspecified
+
+    /// Creates a message; every field not named keeps its default value.
+    public init(state: SessionState = .unspecified, agentID: String = "", groupID: String = "", closeReason: CloseReason = .unspecified) {
+        self.state = state
+        self.agentID = agentID
+        self.groupID = groupID
+        self.closeReason = closeReason
+    }
+}
+
 /// A chat session.
 public struct Session: Sendable, Hashable {
     /// The server-made id.
@@ -506,6 +581,227 @@ public enum Prompt: Sendable, Hashable, RawRepresentable {
         case .unrecognized(let value): return value
         }
     }
+}
+
+extension WatchSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__WatchSessionRequest
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__WatchSessionRequest>) { switchboard__v1__watch_session_request__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__WatchSessionRequest>) -> Int { switchboard__v1__watch_session_request__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__WatchSessionRequest>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__watch_session_request__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__WatchSessionRequest>? {
+        switchboard__v1__watch_session_request__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__WatchSessionRequest>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__watch_session_request__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__WatchSessionRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+        self.afterSequence = c.after_sequence
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__WatchSessionRequest>, arena: inout _ProtoArena) {
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+        c.pointee.after_sequence = self.afterSequence
+    }
+}
+
+extension WatchSessionRequest: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(sessionID: "session_id \u{e9} 1", afterSequence: -2)
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 2 }
+}
+
+extension SessionEvent: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__SessionEvent
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__SessionEvent>) { switchboard__v1__session_event__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__SessionEvent>) -> Int { switchboard__v1__session_event__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__SessionEvent>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__session_event__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__SessionEvent>? {
+        switchboard__v1__session_event__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__SessionEvent>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__session_event__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__SessionEvent>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.sessionID = try _ProtoC.string(c.session_id, "session_id")
+        self.sequence = c.sequence
+        self.createdAtMs = c.created_at_ms
+        switch c.event_case.rawValue {
+        case 4: self.event = .message(try _ProtoC.message(Message.self, c.message, "message"))
+        case 5: self.event = .stateChanged(try _ProtoC.message(SessionStateChange.self, c.state_changed, "state_changed"))
+        case 6: self.event = .queuePosition(try _ProtoC.message(QueuePosition.self, c.queue_position, "queue_position"))
+        case 7: self.event = .ratingInvitedUntilMs(c.rating_invited_until_ms)
+        case 8: self.event = .rated(try _ProtoC.message(SessionRating.self, c.rated, "rated"))
+        default: self.event = nil
+        }
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__SessionEvent>, arena: inout _ProtoArena) {
+        if !self.sessionID.isEmpty { c.pointee.session_id = arena.string(self.sessionID, "session_id") }
+        c.pointee.sequence = self.sequence
+        c.pointee.created_at_ms = self.createdAtMs
+        switch self.event {
+        case .message(let value)?:
+            c.pointee.event_case = .init(rawValue: 4)
+            c.pointee.message = arena.message(value)
+        case .stateChanged(let value)?:
+            c.pointee.event_case = .init(rawValue: 5)
+            c.pointee.state_changed = arena.message(value)
+        case .queuePosition(let value)?:
+            c.pointee.event_case = .init(rawValue: 6)
+            c.pointee.queue_position = arena.message(value)
+        case .ratingInvitedUntilMs(let value)?:
+            c.pointee.event_case = .init(rawValue: 7)
+            c.pointee.rating_invited_until_ms = value
+        case .rated(let value)?:
+            c.pointee.event_case = .init(rawValue: 8)
+            c.pointee.rated = arena.message(value)
+        case nil: break
+        }
+    }
+}
+
+extension SessionEvent: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(sessionID: "session_id \u{e9} 1", sequence: -2, createdAtMs: -3, event: .message(Message._sample))
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 8 }
+}
+
+extension SessionStateChange: ProtoMessage, _ProtoTopLevelMessage {
+    typealias CMessage = Switchboard__V1__SessionStateChange
+
+    static func cInit(_ c: UnsafeMutablePointer<Switchboard__V1__SessionStateChange>) { switchboard__v1__session_state_change__init(c) }
+
+    static func cPackedSize(_ c: UnsafePointer<Switchboard__V1__SessionStateChange>) -> Int { switchboard__v1__session_state_change__get_packed_size(c) }
+
+    static func cPack(_ c: UnsafePointer<Switchboard__V1__SessionStateChange>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        switchboard__v1__session_state_change__pack(c, out)
+    }
+
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ count: Int, _ bytes: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<Switchboard__V1__SessionStateChange>? {
+        switchboard__v1__session_state_change__unpack(allocator, count, bytes)
+    }
+
+    static func cFree(_ c: UnsafeMutablePointer<Switchboard__V1__SessionStateChange>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>) {
+        switchboard__v1__session_state_change__free_unpacked(c, allocator)
+    }
+
+    /// Decodes a message from its protobuf encoding.
+    ///
+    /// - Throws: `ProtoDecodingError` when the bytes are not a valid encoding of this message, or
+    ///   when a string field holds invalid UTF-8 or a NUL byte.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try _ProtoC.decode(Self.self, bytes)
+    }
+
+    /// Encodes the message: calls `body` once with the encoded size and a function that writes
+    /// exactly that many bytes to the memory it is given.
+    ///
+    /// - Throws: `ProtoEncodingError` when a string field holds a NUL byte, which protobuf-c
+    ///   cannot encode.
+    public func encode(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawPointer) -> Void) -> Void
+    ) throws(ProtoEncodingError) {
+        try _ProtoC.encode(self, body)
+    }
+
+    init(c pointer: UnsafePointer<Switchboard__V1__SessionStateChange>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
+        self.init()
+        self.state = SessionState(rawValue: Int32(truncatingIfNeeded: c.state.rawValue))
+        self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.groupID = try _ProtoC.string(c.group_id, "group_id")
+        self.closeReason = CloseReason(rawValue: Int32(truncatingIfNeeded: c.close_reason.rawValue))
+    }
+
+    func fill(_ c: UnsafeMutablePointer<Switchboard__V1__SessionStateChange>, arena: inout _ProtoArena) {
+        c.pointee.state = .init(rawValue: .init(truncatingIfNeeded: self.state.rawValue))
+        if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        if !self.groupID.isEmpty { c.pointee.group_id = arena.string(self.groupID, "group_id") }
+        c.pointee.close_reason = .init(rawValue: .init(truncatingIfNeeded: self.closeReason.rawValue))
+    }
+}
+
+extension SessionStateChange: _ProtoSampled {
+    /// A value with every field set, for round-trip tests.
+    static var _sample: Self {
+        Self(state: .bot, agentID: "agent_id \u{e9} 2", groupID: "group_id \u{e9} 3", closeReason: .userEnded)
+    }
+
+    /// The number of fields, so tests know an empty encoding is right for a field-less message.
+    static var _fieldCount: Int { 4 }
 }
 
 extension Session: ProtoMessage, _ProtoTopLevelMessage {

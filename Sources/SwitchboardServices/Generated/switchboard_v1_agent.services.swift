@@ -196,6 +196,15 @@ public enum AgentService {
             /// The method's descriptor.
             public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "ListAgentSessions")
         }
+        /// `WatchAgent`: takes `WatchAgentRequest`, returns a stream of `AgentEvent`.
+        public enum WatchAgent {
+            /// The request message type.
+            public typealias Input = WatchAgentRequest
+            /// The response message type.
+            public typealias Output = AgentEvent
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.AgentService", method: "WatchAgent")
+        }
     }
 
     /// The methods a server implements to provide `switchboard.v1.AgentService`.
@@ -241,6 +250,13 @@ public enum AgentService {
         func inviteRating(request: AgentSessionRequest, context: ServerContext) async throws -> Session
         /// Lists the agent's sessions in state OFFERED or ACTIVE.
         func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse
+        /// Streams the agent's events after `after_sequence`: stored ones first, then live ones, each
+        /// exactly once and in order. Reconnect with the last sequence seen to resume without a gap.
+        func watchAgent(
+            request: WatchAgentRequest,
+            response: RPCStreamWriter<AgentEvent>,
+            context: ServerContext
+        ) async throws
     }
 
     /// A typed client of `switchboard.v1.AgentService` over a ttrpc connection.
@@ -453,6 +469,17 @@ public enum AgentService {
         ) async throws(RPCError) -> ListAgentSessionsResponse {
             try await connection.unary(request, method: Method.ListAgentSessions.descriptor, options: options)
         }
+
+        /// Streams the agent's events after `after_sequence`: stored ones first, then live ones, each
+        /// exactly once and in order. Reconnect with the last sequence seen to resume without a gap.
+        ///
+        /// - Returns: the responses as an `AsyncSequence`; iterating it throws `RPCError`.
+        public func watchAgent(
+            _ request: WatchAgentRequest,
+            options: CallOptions = .defaults
+        ) -> RPCResponseStream<AgentEvent> {
+            connection.serverStreaming(request, method: Method.WatchAgent.descriptor, options: options)
+        }
     }
 }
 
@@ -518,6 +545,9 @@ extension AgentService.ServiceProtocol {
         }
         router.registerUnary(AgentService.Method.ListAgentSessions.descriptor) { request, context in
             try await self.listAgentSessions(request: request, context: context)
+        }
+        router.registerServerStreaming(AgentService.Method.WatchAgent.descriptor) { request, response, context in
+            try await self.watchAgent(request: request, response: response, context: context)
         }
     }
 }

@@ -98,6 +98,15 @@ public enum SessionService {
             /// The method's descriptor.
             public static let descriptor = MethodDescriptor(service: "switchboard.v1.SessionService", method: "ListGroups")
         }
+        /// `WatchSession`: takes `WatchSessionRequest`, returns a stream of `SessionEvent`.
+        public enum WatchSession {
+            /// The request message type.
+            public typealias Input = WatchSessionRequest
+            /// The response message type.
+            public typealias Output = SessionEvent
+            /// The method's descriptor.
+            public static let descriptor = MethodDescriptor(service: "switchboard.v1.SessionService", method: "WatchSession")
+        }
     }
 
     /// The methods a server implements to provide `switchboard.v1.SessionService`.
@@ -120,6 +129,13 @@ public enum SessionService {
         func submitRating(request: SubmitRatingRequest, context: ServerContext) async throws -> Session
         /// Lists the groups a user may choose from (for the user-selects-group policy).
         func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse
+        /// Streams the session's events after `after_sequence`: stored ones first, then live ones, each
+        /// exactly once and in order. Reconnect with the last sequence seen to resume without a gap.
+        func watchSession(
+            request: WatchSessionRequest,
+            response: RPCStreamWriter<SessionEvent>,
+            context: ServerContext
+        ) async throws
     }
 
     /// A typed client of `switchboard.v1.SessionService` over a ttrpc connection.
@@ -221,6 +237,17 @@ public enum SessionService {
         ) async throws(RPCError) -> ListSessionGroupsResponse {
             try await connection.unary(request, method: Method.ListGroups.descriptor, options: options)
         }
+
+        /// Streams the session's events after `after_sequence`: stored ones first, then live ones, each
+        /// exactly once and in order. Reconnect with the last sequence seen to resume without a gap.
+        ///
+        /// - Returns: the responses as an `AsyncSequence`; iterating it throws `RPCError`.
+        public func watchSession(
+            _ request: WatchSessionRequest,
+            options: CallOptions = .defaults
+        ) -> RPCResponseStream<SessionEvent> {
+            connection.serverStreaming(request, method: Method.WatchSession.descriptor, options: options)
+        }
     }
 }
 
@@ -253,6 +280,9 @@ extension SessionService.ServiceProtocol {
         }
         router.registerUnary(SessionService.Method.ListGroups.descriptor) { request, context in
             try await self.listGroups(request: request, context: context)
+        }
+        router.registerServerStreaming(SessionService.Method.WatchSession.descriptor) { request, response, context in
+            try await self.watchSession(request: request, response: response, context: context)
         }
     }
 }

@@ -7,6 +7,186 @@
 #endif
 
 #include "switchboard/v1/agent.pb-c.h"
+void   switchboard__v1__watch_agent_request__init
+                     (Switchboard__V1__WatchAgentRequest         *message)
+{
+  static const Switchboard__V1__WatchAgentRequest init_value = SWITCHBOARD__V1__WATCH_AGENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__watch_agent_request__get_packed_size
+                     (const Switchboard__V1__WatchAgentRequest *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__watch_agent_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__watch_agent_request__pack
+                     (const Switchboard__V1__WatchAgentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__watch_agent_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__watch_agent_request__pack_to_buffer
+                     (const Switchboard__V1__WatchAgentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__watch_agent_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__WatchAgentRequest *
+       switchboard__v1__watch_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__WatchAgentRequest *)
+     protobuf_c_message_unpack (&switchboard__v1__watch_agent_request__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__watch_agent_request__free_unpacked
+                     (Switchboard__V1__WatchAgentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__watch_agent_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__agent_event__init
+                     (Switchboard__V1__AgentEvent         *message)
+{
+  static const Switchboard__V1__AgentEvent init_value = SWITCHBOARD__V1__AGENT_EVENT__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__agent_event__get_packed_size
+                     (const Switchboard__V1__AgentEvent *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__agent_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__agent_event__pack
+                     (const Switchboard__V1__AgentEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__agent_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__agent_event__pack_to_buffer
+                     (const Switchboard__V1__AgentEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__agent_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__AgentEvent *
+       switchboard__v1__agent_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__AgentEvent *)
+     protobuf_c_message_unpack (&switchboard__v1__agent_event__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__agent_event__free_unpacked
+                     (Switchboard__V1__AgentEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__agent_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__session_offer__init
+                     (Switchboard__V1__SessionOffer         *message)
+{
+  static const Switchboard__V1__SessionOffer init_value = SWITCHBOARD__V1__SESSION_OFFER__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__session_offer__get_packed_size
+                     (const Switchboard__V1__SessionOffer *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_offer__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__session_offer__pack
+                     (const Switchboard__V1__SessionOffer *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_offer__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__session_offer__pack_to_buffer
+                     (const Switchboard__V1__SessionOffer *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_offer__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__SessionOffer *
+       switchboard__v1__session_offer__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__SessionOffer *)
+     protobuf_c_message_unpack (&switchboard__v1__session_offer__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__session_offer__free_unpacked
+                     (Switchboard__V1__SessionOffer *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__session_offer__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__session_closure__init
+                     (Switchboard__V1__SessionClosure         *message)
+{
+  static const Switchboard__V1__SessionClosure init_value = SWITCHBOARD__V1__SESSION_CLOSURE__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__session_closure__get_packed_size
+                     (const Switchboard__V1__SessionClosure *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_closure__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__session_closure__pack
+                     (const Switchboard__V1__SessionClosure *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_closure__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__session_closure__pack_to_buffer
+                     (const Switchboard__V1__SessionClosure *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_closure__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__SessionClosure *
+       switchboard__v1__session_closure__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__SessionClosure *)
+     protobuf_c_message_unpack (&switchboard__v1__session_closure__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__session_closure__free_unpacked
+                     (Switchboard__V1__SessionClosure *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__session_closure__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchboard__v1__agent_session_request__init
                      (Switchboard__V1__AgentSessionRequest         *message)
 {
@@ -1087,6 +1267,314 @@ void   switchboard__v1__list_group_agents_request__free_unpacked
   assert(message->base.descriptor == &switchboard__v1__list_group_agents_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor switchboard__v1__watch_agent_request__field_descriptors[2] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__WatchAgentRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after_sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__WatchAgentRequest, after_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__watch_agent_request__field_indices_by_name[] = {
+  1,   /* field[1] = after_sequence */
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange switchboard__v1__watch_agent_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__watch_agent_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.WatchAgentRequest",
+  "WatchAgentRequest",
+  "Switchboard__V1__WatchAgentRequest",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__WatchAgentRequest),
+  2,
+  switchboard__v1__watch_agent_request__field_descriptors,
+  switchboard__v1__watch_agent_request__field_indices_by_name,
+  1,  switchboard__v1__watch_agent_request__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__watch_agent_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__agent_event__field_descriptors[10] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__AgentEvent, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__AgentEvent, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__AgentEvent, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offered",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, offered),
+    &switchboard__v1__session_offer__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_session_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, assigned_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offer_expired_session_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, offer_expired_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_message",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, user_message),
+    &switchboard__v1__message__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "closed",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, closed),
+    &switchboard__v1__session_closure__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transferred_away_session_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, transferred_away_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status_changed",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Switchboard__V1__AgentEvent, event_case),
+    offsetof(Switchboard__V1__AgentEvent, status_changed),
+    &switchboard__v1__agent_status__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__agent_event__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  4,   /* field[4] = assigned_session_id */
+  7,   /* field[7] = closed */
+  2,   /* field[2] = created_at_ms */
+  5,   /* field[5] = offer_expired_session_id */
+  3,   /* field[3] = offered */
+  1,   /* field[1] = sequence */
+  9,   /* field[9] = status_changed */
+  8,   /* field[8] = transferred_away_session_id */
+  6,   /* field[6] = user_message */
+};
+static const ProtobufCIntRange switchboard__v1__agent_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__agent_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.AgentEvent",
+  "AgentEvent",
+  "Switchboard__V1__AgentEvent",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__AgentEvent),
+  10,
+  switchboard__v1__agent_event__field_descriptors,
+  switchboard__v1__agent_event__field_indices_by_name,
+  1,  switchboard__v1__agent_event__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__agent_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__session_offer__field_descriptors[2] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionOffer, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deadline_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionOffer, deadline_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__session_offer__field_indices_by_name[] = {
+  1,   /* field[1] = deadline_ms */
+  0,   /* field[0] = session_id */
+};
+static const ProtobufCIntRange switchboard__v1__session_offer__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__session_offer__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.SessionOffer",
+  "SessionOffer",
+  "Switchboard__V1__SessionOffer",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__SessionOffer),
+  2,
+  switchboard__v1__session_offer__field_descriptors,
+  switchboard__v1__session_offer__field_indices_by_name,
+  1,  switchboard__v1__session_offer__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__session_offer__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__session_closure__field_descriptors[2] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionClosure, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionClosure, reason),
+    &switchboard__v1__close_reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__session_closure__field_indices_by_name[] = {
+  1,   /* field[1] = reason */
+  0,   /* field[0] = session_id */
+};
+static const ProtobufCIntRange switchboard__v1__session_closure__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__session_closure__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.SessionClosure",
+  "SessionClosure",
+  "Switchboard__V1__SessionClosure",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__SessionClosure),
+  2,
+  switchboard__v1__session_closure__field_descriptors,
+  switchboard__v1__session_closure__field_indices_by_name,
+  1,  switchboard__v1__session_closure__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__session_closure__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor switchboard__v1__agent_session_request__field_descriptors[2] =
 {
   {
@@ -2368,7 +2856,7 @@ const ProtobufCEnumDescriptor switchboard__v1__agent_status__descriptor =
   switchboard__v1__agent_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor switchboard__v1__agent_service__method_descriptors[20] =
+static const ProtobufCMethodDescriptor switchboard__v1__agent_service__method_descriptors[21] =
 {
   { "CreateAgent", &switchboard__v1__create_agent_request__descriptor, &switchboard__v1__agent__descriptor },
   { "UpdateAgent", &switchboard__v1__update_agent_request__descriptor, &switchboard__v1__agent__descriptor },
@@ -2390,6 +2878,7 @@ static const ProtobufCMethodDescriptor switchboard__v1__agent_service__method_de
   { "TransferSession", &switchboard__v1__transfer_session_request__descriptor, &switchboard__v1__session__descriptor },
   { "InviteRating", &switchboard__v1__agent_session_request__descriptor, &switchboard__v1__session__descriptor },
   { "ListAgentSessions", &switchboard__v1__list_agent_sessions_request__descriptor, &switchboard__v1__list_agent_sessions_response__descriptor },
+  { "WatchAgent", &switchboard__v1__watch_agent_request__descriptor, &switchboard__v1__agent_event__descriptor },
 };
 const unsigned switchboard__v1__agent_service__method_indices_by_name[] = {
   14,        /* AcceptSession */
@@ -2411,7 +2900,8 @@ const unsigned switchboard__v1__agent_service__method_indices_by_name[] = {
   15,        /* SendAgentMessage */
   5,        /* SetAgentStatus */
   17,        /* TransferSession */
-  1         /* UpdateAgent */
+  1,        /* UpdateAgent */
+  20         /* WatchAgent */
 };
 const ProtobufCServiceDescriptor switchboard__v1__agent_service__descriptor =
 {
@@ -2420,7 +2910,7 @@ const ProtobufCServiceDescriptor switchboard__v1__agent_service__descriptor =
   "AgentService",
   "Switchboard__V1__AgentService",
   "switchboard.v1",
-  20,
+  21,
   switchboard__v1__agent_service__method_descriptors,
   switchboard__v1__agent_service__method_indices_by_name
 };
@@ -2583,6 +3073,14 @@ void switchboard__v1__agent_service__list_agent_sessions(ProtobufCService *servi
 {
   assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
   service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__agent_service__watch_agent(ProtobufCService *service,
+                                                 const Switchboard__V1__WatchAgentRequest *input,
+                                                 Switchboard__V1__AgentEvent_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__agent_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void switchboard__v1__agent_service__init (Switchboard__V1__AgentService_Service *service,
                                            Switchboard__V1__AgentService_ServiceDestroy destroy)

@@ -7,6 +7,141 @@
 #endif
 
 #include "switchboard/v1/session.pb-c.h"
+void   switchboard__v1__watch_session_request__init
+                     (Switchboard__V1__WatchSessionRequest         *message)
+{
+  static const Switchboard__V1__WatchSessionRequest init_value = SWITCHBOARD__V1__WATCH_SESSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__watch_session_request__get_packed_size
+                     (const Switchboard__V1__WatchSessionRequest *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__watch_session_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__watch_session_request__pack
+                     (const Switchboard__V1__WatchSessionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__watch_session_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__watch_session_request__pack_to_buffer
+                     (const Switchboard__V1__WatchSessionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__watch_session_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__WatchSessionRequest *
+       switchboard__v1__watch_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__WatchSessionRequest *)
+     protobuf_c_message_unpack (&switchboard__v1__watch_session_request__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__watch_session_request__free_unpacked
+                     (Switchboard__V1__WatchSessionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__watch_session_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__session_event__init
+                     (Switchboard__V1__SessionEvent         *message)
+{
+  static const Switchboard__V1__SessionEvent init_value = SWITCHBOARD__V1__SESSION_EVENT__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__session_event__get_packed_size
+                     (const Switchboard__V1__SessionEvent *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__session_event__pack
+                     (const Switchboard__V1__SessionEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__session_event__pack_to_buffer
+                     (const Switchboard__V1__SessionEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__SessionEvent *
+       switchboard__v1__session_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__SessionEvent *)
+     protobuf_c_message_unpack (&switchboard__v1__session_event__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__session_event__free_unpacked
+                     (Switchboard__V1__SessionEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__session_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   switchboard__v1__session_state_change__init
+                     (Switchboard__V1__SessionStateChange         *message)
+{
+  static const Switchboard__V1__SessionStateChange init_value = SWITCHBOARD__V1__SESSION_STATE_CHANGE__INIT;
+  *message = init_value;
+}
+size_t switchboard__v1__session_state_change__get_packed_size
+                     (const Switchboard__V1__SessionStateChange *message)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_state_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t switchboard__v1__session_state_change__pack
+                     (const Switchboard__V1__SessionStateChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_state_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t switchboard__v1__session_state_change__pack_to_buffer
+                     (const Switchboard__V1__SessionStateChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &switchboard__v1__session_state_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Switchboard__V1__SessionStateChange *
+       switchboard__v1__session_state_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Switchboard__V1__SessionStateChange *)
+     protobuf_c_message_unpack (&switchboard__v1__session_state_change__descriptor,
+                                allocator, len, data);
+}
+void   switchboard__v1__session_state_change__free_unpacked
+                     (Switchboard__V1__SessionStateChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &switchboard__v1__session_state_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   switchboard__v1__session__attributes_entry__init
                      (Switchboard__V1__Session__AttributesEntry         *message)
 {
@@ -739,6 +874,263 @@ void   switchboard__v1__session_group__free_unpacked
   assert(message->base.descriptor == &switchboard__v1__session_group__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor switchboard__v1__watch_session_request__field_descriptors[2] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__WatchSessionRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after_sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__WatchSessionRequest, after_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__watch_session_request__field_indices_by_name[] = {
+  1,   /* field[1] = after_sequence */
+  0,   /* field[0] = session_id */
+};
+static const ProtobufCIntRange switchboard__v1__watch_session_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__watch_session_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.WatchSessionRequest",
+  "WatchSessionRequest",
+  "Switchboard__V1__WatchSessionRequest",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__WatchSessionRequest),
+  2,
+  switchboard__v1__watch_session_request__field_descriptors,
+  switchboard__v1__watch_session_request__field_indices_by_name,
+  1,  switchboard__v1__watch_session_request__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__watch_session_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__session_event__field_descriptors[8] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionEvent, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionEvent, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionEvent, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__SessionEvent, event_case),
+    offsetof(Switchboard__V1__SessionEvent, message),
+    &switchboard__v1__message__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_changed",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__SessionEvent, event_case),
+    offsetof(Switchboard__V1__SessionEvent, state_changed),
+    &switchboard__v1__session_state_change__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "queue_position",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__SessionEvent, event_case),
+    offsetof(Switchboard__V1__SessionEvent, queue_position),
+    &switchboard__v1__queue_position__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rating_invited_until_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Switchboard__V1__SessionEvent, event_case),
+    offsetof(Switchboard__V1__SessionEvent, rating_invited_until_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rated",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Switchboard__V1__SessionEvent, event_case),
+    offsetof(Switchboard__V1__SessionEvent, rated),
+    &switchboard__v1__session_rating__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__session_event__field_indices_by_name[] = {
+  2,   /* field[2] = created_at_ms */
+  3,   /* field[3] = message */
+  5,   /* field[5] = queue_position */
+  7,   /* field[7] = rated */
+  6,   /* field[6] = rating_invited_until_ms */
+  1,   /* field[1] = sequence */
+  0,   /* field[0] = session_id */
+  4,   /* field[4] = state_changed */
+};
+static const ProtobufCIntRange switchboard__v1__session_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__session_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.SessionEvent",
+  "SessionEvent",
+  "Switchboard__V1__SessionEvent",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__SessionEvent),
+  8,
+  switchboard__v1__session_event__field_descriptors,
+  switchboard__v1__session_event__field_indices_by_name,
+  1,  switchboard__v1__session_event__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__session_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor switchboard__v1__session_state_change__field_descriptors[4] =
+{
+  {
+    "state",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionStateChange, state),
+    &switchboard__v1__session_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionStateChange, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionStateChange, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "close_reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__SessionStateChange, close_reason),
+    &switchboard__v1__close_reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__session_state_change__field_indices_by_name[] = {
+  1,   /* field[1] = agent_id */
+  3,   /* field[3] = close_reason */
+  2,   /* field[2] = group_id */
+  0,   /* field[0] = state */
+};
+static const ProtobufCIntRange switchboard__v1__session_state_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor switchboard__v1__session_state_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "switchboard.v1.SessionStateChange",
+  "SessionStateChange",
+  "Switchboard__V1__SessionStateChange",
+  "switchboard.v1",
+  sizeof(Switchboard__V1__SessionStateChange),
+  4,
+  switchboard__v1__session_state_change__field_descriptors,
+  switchboard__v1__session_state_change__field_indices_by_name,
+  1,  switchboard__v1__session_state_change__number_ranges,
+  (ProtobufCMessageInit) switchboard__v1__session_state_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor switchboard__v1__session__attributes_entry__field_descriptors[2] =
 {
   {
@@ -2058,7 +2450,7 @@ const ProtobufCEnumDescriptor switchboard__v1__prompt__descriptor =
   switchboard__v1__prompt__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor switchboard__v1__session_service__method_descriptors[9] =
+static const ProtobufCMethodDescriptor switchboard__v1__session_service__method_descriptors[10] =
 {
   { "CreateSession", &switchboard__v1__create_session_request__descriptor, &switchboard__v1__session__descriptor },
   { "SendUserMessage", &switchboard__v1__send_user_message_request__descriptor, &switchboard__v1__message__descriptor },
@@ -2069,6 +2461,7 @@ static const ProtobufCMethodDescriptor switchboard__v1__session_service__method_
   { "CloseSession", &switchboard__v1__close_session_request__descriptor, &switchboard__v1__session__descriptor },
   { "SubmitRating", &switchboard__v1__submit_rating_request__descriptor, &switchboard__v1__session__descriptor },
   { "ListGroups", &switchboard__v1__list_session_groups_request__descriptor, &switchboard__v1__list_session_groups_response__descriptor },
+  { "WatchSession", &switchboard__v1__watch_session_request__descriptor, &switchboard__v1__session_event__descriptor },
 };
 const unsigned switchboard__v1__session_service__method_indices_by_name[] = {
   6,        /* CloseSession */
@@ -2079,7 +2472,8 @@ const unsigned switchboard__v1__session_service__method_indices_by_name[] = {
   4,        /* ListMessages */
   2,        /* RequestAgent */
   1,        /* SendUserMessage */
-  7         /* SubmitRating */
+  7,        /* SubmitRating */
+  9         /* WatchSession */
 };
 const ProtobufCServiceDescriptor switchboard__v1__session_service__descriptor =
 {
@@ -2088,7 +2482,7 @@ const ProtobufCServiceDescriptor switchboard__v1__session_service__descriptor =
   "SessionService",
   "Switchboard__V1__SessionService",
   "switchboard.v1",
-  9,
+  10,
   switchboard__v1__session_service__method_descriptors,
   switchboard__v1__session_service__method_indices_by_name
 };
@@ -2163,6 +2557,14 @@ void switchboard__v1__session_service__list_groups(ProtobufCService *service,
 {
   assert(service->descriptor == &switchboard__v1__session_service__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void switchboard__v1__session_service__watch_session(ProtobufCService *service,
+                                                     const Switchboard__V1__WatchSessionRequest *input,
+                                                     Switchboard__V1__SessionEvent_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &switchboard__v1__session_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void switchboard__v1__session_service__init (Switchboard__V1__SessionService_Service *service,
                                              Switchboard__V1__SessionService_ServiceDestroy destroy)

@@ -16,6 +16,10 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "switchboard/v1/session.pb-c.h"
 
+typedef struct Switchboard__V1__WatchAgentRequest Switchboard__V1__WatchAgentRequest;
+typedef struct Switchboard__V1__AgentEvent Switchboard__V1__AgentEvent;
+typedef struct Switchboard__V1__SessionOffer Switchboard__V1__SessionOffer;
+typedef struct Switchboard__V1__SessionClosure Switchboard__V1__SessionClosure;
 typedef struct Switchboard__V1__AgentSessionRequest Switchboard__V1__AgentSessionRequest;
 typedef struct Switchboard__V1__SendAgentMessageRequest Switchboard__V1__SendAgentMessageRequest;
 typedef struct Switchboard__V1__TransferSessionRequest Switchboard__V1__TransferSessionRequest;
@@ -68,6 +72,133 @@ typedef enum _Switchboard__V1__AgentStatus {
 } Switchboard__V1__AgentStatus;
 
 /* --- messages --- */
+
+/*
+ * Asks for an agent's events.
+ */
+struct  Switchboard__V1__WatchAgentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The agent.
+   */
+  char *agent_id;
+  /*
+   * Events with a greater sequence number (0: from the start).
+   */
+  int64_t after_sequence;
+};
+#define SWITCHBOARD__V1__WATCH_AGENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__watch_agent_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+typedef enum {
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT__NOT_SET = 0,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_OFFERED = 4,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_ASSIGNED_SESSION_ID = 5,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_OFFER_EXPIRED_SESSION_ID = 6,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_USER_MESSAGE = 7,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_CLOSED = 8,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_TRANSFERRED_AWAY_SESSION_ID = 9,
+  SWITCHBOARD__V1__AGENT_EVENT__EVENT_STATUS_CHANGED = 10
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SWITCHBOARD__V1__AGENT_EVENT__EVENT__CASE)
+} Switchboard__V1__AgentEvent__EventCase;
+
+/*
+ * Something an agent desk must know.
+ */
+struct  Switchboard__V1__AgentEvent
+{
+  ProtobufCMessage base;
+  /*
+   * The agent.
+   */
+  char *agent_id;
+  /*
+   * 1, 2, 3, ... within the agent, without gaps.
+   */
+  int64_t sequence;
+  /*
+   * When it happened, ms since the Unix epoch.
+   */
+  int64_t created_at_ms;
+  Switchboard__V1__AgentEvent__EventCase event_case;
+  union {
+    /*
+     * A session is offered to the agent (manual mode).
+     */
+    Switchboard__V1__SessionOffer *offered;
+    /*
+     * A session is assigned to the agent (ACTIVE): its id.
+     */
+    char *assigned_session_id;
+    /*
+     * An offer to the agent timed out and was withdrawn: the session's id.
+     */
+    char *offer_expired_session_id;
+    /*
+     * The user of one of the agent's sessions wrote.
+     */
+    Switchboard__V1__Message *user_message;
+    /*
+     * One of the agent's sessions closed.
+     */
+    Switchboard__V1__SessionClosure *closed;
+    /*
+     * One of the agent's sessions moved to another agent or group: its id.
+     */
+    char *transferred_away_session_id;
+    /*
+     * The system changed the agent's status (e.g. BREAK after a missed offer).
+     */
+    Switchboard__V1__AgentStatus status_changed;
+  };
+};
+#define SWITCHBOARD__V1__AGENT_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__agent_event__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, SWITCHBOARD__V1__AGENT_EVENT__EVENT__NOT_SET, {0} }
+
+
+/*
+ * An offer to an agent.
+ */
+struct  Switchboard__V1__SessionOffer
+{
+  ProtobufCMessage base;
+  /*
+   * The session.
+   */
+  char *session_id;
+  /*
+   * Until when the agent may accept, ms since the Unix epoch.
+   */
+  int64_t deadline_ms;
+};
+#define SWITCHBOARD__V1__SESSION_OFFER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__session_offer__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A closure of one of an agent's sessions.
+ */
+struct  Switchboard__V1__SessionClosure
+{
+  ProtobufCMessage base;
+  /*
+   * The session.
+   */
+  char *session_id;
+  /*
+   * Why it closed.
+   */
+  Switchboard__V1__CloseReason reason;
+};
+#define SWITCHBOARD__V1__SESSION_CLOSURE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__session_closure__descriptor) \
+    , (char *)protobuf_c_empty_string, SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_UNSPECIFIED }
+
 
 /*
  * Names an agent and one of its sessions.
@@ -599,6 +730,82 @@ struct  Switchboard__V1__ListGroupAgentsRequest
     , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
+/* Switchboard__V1__WatchAgentRequest methods */
+void   switchboard__v1__watch_agent_request__init
+                     (Switchboard__V1__WatchAgentRequest         *message);
+size_t switchboard__v1__watch_agent_request__get_packed_size
+                     (const Switchboard__V1__WatchAgentRequest   *message);
+size_t switchboard__v1__watch_agent_request__pack
+                     (const Switchboard__V1__WatchAgentRequest   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__watch_agent_request__pack_to_buffer
+                     (const Switchboard__V1__WatchAgentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__WatchAgentRequest *
+       switchboard__v1__watch_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__watch_agent_request__free_unpacked
+                     (Switchboard__V1__WatchAgentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Switchboard__V1__AgentEvent methods */
+void   switchboard__v1__agent_event__init
+                     (Switchboard__V1__AgentEvent         *message);
+size_t switchboard__v1__agent_event__get_packed_size
+                     (const Switchboard__V1__AgentEvent   *message);
+size_t switchboard__v1__agent_event__pack
+                     (const Switchboard__V1__AgentEvent   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__agent_event__pack_to_buffer
+                     (const Switchboard__V1__AgentEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__AgentEvent *
+       switchboard__v1__agent_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__agent_event__free_unpacked
+                     (Switchboard__V1__AgentEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Switchboard__V1__SessionOffer methods */
+void   switchboard__v1__session_offer__init
+                     (Switchboard__V1__SessionOffer         *message);
+size_t switchboard__v1__session_offer__get_packed_size
+                     (const Switchboard__V1__SessionOffer   *message);
+size_t switchboard__v1__session_offer__pack
+                     (const Switchboard__V1__SessionOffer   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__session_offer__pack_to_buffer
+                     (const Switchboard__V1__SessionOffer   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__SessionOffer *
+       switchboard__v1__session_offer__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__session_offer__free_unpacked
+                     (Switchboard__V1__SessionOffer *message,
+                      ProtobufCAllocator *allocator);
+/* Switchboard__V1__SessionClosure methods */
+void   switchboard__v1__session_closure__init
+                     (Switchboard__V1__SessionClosure         *message);
+size_t switchboard__v1__session_closure__get_packed_size
+                     (const Switchboard__V1__SessionClosure   *message);
+size_t switchboard__v1__session_closure__pack
+                     (const Switchboard__V1__SessionClosure   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__session_closure__pack_to_buffer
+                     (const Switchboard__V1__SessionClosure   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__SessionClosure *
+       switchboard__v1__session_closure__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__session_closure__free_unpacked
+                     (Switchboard__V1__SessionClosure *message,
+                      ProtobufCAllocator *allocator);
 /* Switchboard__V1__AgentSessionRequest methods */
 void   switchboard__v1__agent_session_request__init
                      (Switchboard__V1__AgentSessionRequest         *message);
@@ -1057,6 +1264,18 @@ void   switchboard__v1__list_group_agents_request__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Switchboard__V1__WatchAgentRequest_Closure)
+                 (const Switchboard__V1__WatchAgentRequest *message,
+                  void *closure_data);
+typedef void (*Switchboard__V1__AgentEvent_Closure)
+                 (const Switchboard__V1__AgentEvent *message,
+                  void *closure_data);
+typedef void (*Switchboard__V1__SessionOffer_Closure)
+                 (const Switchboard__V1__SessionOffer *message,
+                  void *closure_data);
+typedef void (*Switchboard__V1__SessionClosure_Closure)
+                 (const Switchboard__V1__SessionClosure *message,
+                  void *closure_data);
 typedef void (*Switchboard__V1__AgentSessionRequest_Closure)
                  (const Switchboard__V1__AgentSessionRequest *message,
                   void *closure_data);
@@ -1216,6 +1435,10 @@ struct Switchboard__V1__AgentService_Service
                               const Switchboard__V1__ListAgentSessionsRequest *input,
                               Switchboard__V1__ListAgentSessionsResponse_Closure closure,
                               void *closure_data);
+  void (*watch_agent)(Switchboard__V1__AgentService_Service *service,
+                      const Switchboard__V1__WatchAgentRequest *input,
+                      Switchboard__V1__AgentEvent_Closure closure,
+                      void *closure_data);
 };
 typedef void (*Switchboard__V1__AgentService_ServiceDestroy)(Switchboard__V1__AgentService_Service *);
 void switchboard__v1__agent_service__init (Switchboard__V1__AgentService_Service *service,
@@ -1243,7 +1466,8 @@ void switchboard__v1__agent_service__init (Switchboard__V1__AgentService_Service
       function_prefix__ ## close_session,\
       function_prefix__ ## transfer_session,\
       function_prefix__ ## invite_rating,\
-      function_prefix__ ## list_agent_sessions  }
+      function_prefix__ ## list_agent_sessions,\
+      function_prefix__ ## watch_agent  }
 void switchboard__v1__agent_service__create_agent(ProtobufCService *service,
                                                   const Switchboard__V1__CreateAgentRequest *input,
                                                   Switchboard__V1__Agent_Closure closure,
@@ -1324,10 +1548,18 @@ void switchboard__v1__agent_service__list_agent_sessions(ProtobufCService *servi
                                                          const Switchboard__V1__ListAgentSessionsRequest *input,
                                                          Switchboard__V1__ListAgentSessionsResponse_Closure closure,
                                                          void *closure_data);
+void switchboard__v1__agent_service__watch_agent(ProtobufCService *service,
+                                                 const Switchboard__V1__WatchAgentRequest *input,
+                                                 Switchboard__V1__AgentEvent_Closure closure,
+                                                 void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    switchboard__v1__agent_status__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__watch_agent_request__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__agent_event__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__session_offer__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__session_closure__descriptor;
 extern const ProtobufCMessageDescriptor switchboard__v1__agent_session_request__descriptor;
 extern const ProtobufCMessageDescriptor switchboard__v1__send_agent_message_request__descriptor;
 extern const ProtobufCMessageDescriptor switchboard__v1__transfer_session_request__descriptor;

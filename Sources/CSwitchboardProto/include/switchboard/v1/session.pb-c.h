@@ -15,6 +15,9 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 
+typedef struct Switchboard__V1__WatchSessionRequest Switchboard__V1__WatchSessionRequest;
+typedef struct Switchboard__V1__SessionEvent Switchboard__V1__SessionEvent;
+typedef struct Switchboard__V1__SessionStateChange Switchboard__V1__SessionStateChange;
 typedef struct Switchboard__V1__Session Switchboard__V1__Session;
 typedef struct Switchboard__V1__Session__AttributesEntry Switchboard__V1__Session__AttributesEntry;
 typedef struct Switchboard__V1__SessionRating Switchboard__V1__SessionRating;
@@ -137,6 +140,111 @@ typedef enum _Switchboard__V1__Prompt {
 } Switchboard__V1__Prompt;
 
 /* --- messages --- */
+
+/*
+ * Asks for a session's events.
+ */
+struct  Switchboard__V1__WatchSessionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The session.
+   */
+  char *session_id;
+  /*
+   * Events with a greater sequence number (0: from the start).
+   */
+  int64_t after_sequence;
+};
+#define SWITCHBOARD__V1__WATCH_SESSION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__watch_session_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+typedef enum {
+  SWITCHBOARD__V1__SESSION_EVENT__EVENT__NOT_SET = 0,
+  SWITCHBOARD__V1__SESSION_EVENT__EVENT_MESSAGE = 4,
+  SWITCHBOARD__V1__SESSION_EVENT__EVENT_STATE_CHANGED = 5,
+  SWITCHBOARD__V1__SESSION_EVENT__EVENT_QUEUE_POSITION = 6,
+  SWITCHBOARD__V1__SESSION_EVENT__EVENT_RATING_INVITED_UNTIL_MS = 7,
+  SWITCHBOARD__V1__SESSION_EVENT__EVENT_RATED = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SWITCHBOARD__V1__SESSION_EVENT__EVENT__CASE)
+} Switchboard__V1__SessionEvent__EventCase;
+
+/*
+ * Something that happened to a session.
+ */
+struct  Switchboard__V1__SessionEvent
+{
+  ProtobufCMessage base;
+  /*
+   * The session.
+   */
+  char *session_id;
+  /*
+   * 1, 2, 3, ... within the session, without gaps.
+   */
+  int64_t sequence;
+  /*
+   * When it happened, ms since the Unix epoch.
+   */
+  int64_t created_at_ms;
+  Switchboard__V1__SessionEvent__EventCase event_case;
+  union {
+    /*
+     * A message to or from the user (system prompts included).
+     */
+    Switchboard__V1__Message *message;
+    /*
+     * The session's state changed.
+     */
+    Switchboard__V1__SessionStateChange *state_changed;
+    /*
+     * The user's place in the queue, as the queue message told it.
+     */
+    Switchboard__V1__QueuePosition *queue_position;
+    /*
+     * The user was invited to rate, until this time (ms since the Unix epoch).
+     */
+    int64_t rating_invited_until_ms;
+    /*
+     * The user rated.
+     */
+    Switchboard__V1__SessionRating *rated;
+  };
+};
+#define SWITCHBOARD__V1__SESSION_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__session_event__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, SWITCHBOARD__V1__SESSION_EVENT__EVENT__NOT_SET, {0} }
+
+
+/*
+ * A session's new state.
+ */
+struct  Switchboard__V1__SessionStateChange
+{
+  ProtobufCMessage base;
+  /*
+   * The state.
+   */
+  Switchboard__V1__SessionState state;
+  /*
+   * The agent offered to or assigned, if any.
+   */
+  char *agent_id;
+  /*
+   * The group routed to, if any.
+   */
+  char *group_id;
+  /*
+   * Why it closed (CLOSED).
+   */
+  Switchboard__V1__CloseReason close_reason;
+};
+#define SWITCHBOARD__V1__SESSION_STATE_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__session_state_change__descriptor) \
+    , SWITCHBOARD__V1__SESSION_STATE__SESSION_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_UNSPECIFIED }
+
 
 struct  Switchboard__V1__Session__AttributesEntry
 {
@@ -570,6 +678,63 @@ struct  Switchboard__V1__SessionGroup
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
+/* Switchboard__V1__WatchSessionRequest methods */
+void   switchboard__v1__watch_session_request__init
+                     (Switchboard__V1__WatchSessionRequest         *message);
+size_t switchboard__v1__watch_session_request__get_packed_size
+                     (const Switchboard__V1__WatchSessionRequest   *message);
+size_t switchboard__v1__watch_session_request__pack
+                     (const Switchboard__V1__WatchSessionRequest   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__watch_session_request__pack_to_buffer
+                     (const Switchboard__V1__WatchSessionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__WatchSessionRequest *
+       switchboard__v1__watch_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__watch_session_request__free_unpacked
+                     (Switchboard__V1__WatchSessionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Switchboard__V1__SessionEvent methods */
+void   switchboard__v1__session_event__init
+                     (Switchboard__V1__SessionEvent         *message);
+size_t switchboard__v1__session_event__get_packed_size
+                     (const Switchboard__V1__SessionEvent   *message);
+size_t switchboard__v1__session_event__pack
+                     (const Switchboard__V1__SessionEvent   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__session_event__pack_to_buffer
+                     (const Switchboard__V1__SessionEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__SessionEvent *
+       switchboard__v1__session_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__session_event__free_unpacked
+                     (Switchboard__V1__SessionEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Switchboard__V1__SessionStateChange methods */
+void   switchboard__v1__session_state_change__init
+                     (Switchboard__V1__SessionStateChange         *message);
+size_t switchboard__v1__session_state_change__get_packed_size
+                     (const Switchboard__V1__SessionStateChange   *message);
+size_t switchboard__v1__session_state_change__pack
+                     (const Switchboard__V1__SessionStateChange   *message,
+                      uint8_t             *out);
+size_t switchboard__v1__session_state_change__pack_to_buffer
+                     (const Switchboard__V1__SessionStateChange   *message,
+                      ProtobufCBuffer     *buffer);
+Switchboard__V1__SessionStateChange *
+       switchboard__v1__session_state_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   switchboard__v1__session_state_change__free_unpacked
+                     (Switchboard__V1__SessionStateChange *message,
+                      ProtobufCAllocator *allocator);
 /* Switchboard__V1__Session__AttributesEntry methods */
 void   switchboard__v1__session__attributes_entry__init
                      (Switchboard__V1__Session__AttributesEntry         *message);
@@ -882,6 +1047,15 @@ void   switchboard__v1__session_group__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Switchboard__V1__WatchSessionRequest_Closure)
+                 (const Switchboard__V1__WatchSessionRequest *message,
+                  void *closure_data);
+typedef void (*Switchboard__V1__SessionEvent_Closure)
+                 (const Switchboard__V1__SessionEvent *message,
+                  void *closure_data);
+typedef void (*Switchboard__V1__SessionStateChange_Closure)
+                 (const Switchboard__V1__SessionStateChange *message,
+                  void *closure_data);
 typedef void (*Switchboard__V1__Session__AttributesEntry_Closure)
                  (const Switchboard__V1__Session__AttributesEntry *message,
                   void *closure_data);
@@ -979,6 +1153,10 @@ struct Switchboard__V1__SessionService_Service
                       const Switchboard__V1__ListSessionGroupsRequest *input,
                       Switchboard__V1__ListSessionGroupsResponse_Closure closure,
                       void *closure_data);
+  void (*watch_session)(Switchboard__V1__SessionService_Service *service,
+                        const Switchboard__V1__WatchSessionRequest *input,
+                        Switchboard__V1__SessionEvent_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Switchboard__V1__SessionService_ServiceDestroy)(Switchboard__V1__SessionService_Service *);
 void switchboard__v1__session_service__init (Switchboard__V1__SessionService_Service *service,
@@ -995,7 +1173,8 @@ void switchboard__v1__session_service__init (Switchboard__V1__SessionService_Ser
       function_prefix__ ## get_queue_position,\
       function_prefix__ ## close_session,\
       function_prefix__ ## submit_rating,\
-      function_prefix__ ## list_groups  }
+      function_prefix__ ## list_groups,\
+      function_prefix__ ## watch_session  }
 void switchboard__v1__session_service__create_session(ProtobufCService *service,
                                                       const Switchboard__V1__CreateSessionRequest *input,
                                                       Switchboard__V1__Session_Closure closure,
@@ -1032,6 +1211,10 @@ void switchboard__v1__session_service__list_groups(ProtobufCService *service,
                                                    const Switchboard__V1__ListSessionGroupsRequest *input,
                                                    Switchboard__V1__ListSessionGroupsResponse_Closure closure,
                                                    void *closure_data);
+void switchboard__v1__session_service__watch_session(ProtobufCService *service,
+                                                     const Switchboard__V1__WatchSessionRequest *input,
+                                                     Switchboard__V1__SessionEvent_Closure closure,
+                                                     void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1039,6 +1222,9 @@ extern const ProtobufCEnumDescriptor    switchboard__v1__session_state__descript
 extern const ProtobufCEnumDescriptor    switchboard__v1__close_reason__descriptor;
 extern const ProtobufCEnumDescriptor    switchboard__v1__sender__descriptor;
 extern const ProtobufCEnumDescriptor    switchboard__v1__prompt__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__watch_session_request__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__session_event__descriptor;
+extern const ProtobufCMessageDescriptor switchboard__v1__session_state_change__descriptor;
 extern const ProtobufCMessageDescriptor switchboard__v1__session__descriptor;
 extern const ProtobufCMessageDescriptor switchboard__v1__session__attributes_entry__descriptor;
 extern const ProtobufCMessageDescriptor switchboard__v1__session_rating__descriptor;

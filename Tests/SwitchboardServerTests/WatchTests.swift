@@ -1,0 +1,130 @@
+import SwitchboardClient
+import SwitchboardCore
+import SwitchboardServer
+import SwitchboardTestSupport
+import Testing
+
+/// Reads `count` events from a stream iterator.
+func take<Element>(_ count: Int, from iterator: inout RPCResponseStream<Element>.AsyncIterator) async throws -> [Element] {
+    var events: [Element] = []
+    while events.count < count, let event = try await iterator.next() { events.append(event) }
+    return events
+}
+
+@Suite("Event streams")
+struct WatchTests {
+    @Test("a session watcher sees the whole scenario in order, numbered without gaps")
+    func sessionScenario() async throws {
+        try await withScenario { scenario in
+            try await scenario.agentsOnline("ann")
+            let session = try await scenario.sessions.createSession(CreateSessionRequest(userID: "u1"))
+            var watch = scenario.sessions.watchSession(WatchSessionRequest(sessionID: session.id)).makeAsyncIterator()
+            _ = try await scenario.sessions.requestAgent(RequestAgentRequest(sessionID: session.id))
+            _ = try await scenario.agents.sendAgentMessage(SendAgentMessageRequest(agentID: "ann", sessionID: session.id, text: "Hi"))
+            _ = try await scenario.sessions.sendUserMessage(SendUserMessageRequest(sessionID: session.id, text: "Hello"))
+            _ = try await scenario.agents.closeSession(AgentSessionRequest(agentID: "ann", sessionID: session.id))
+            // welcome, access-in-progress, ACTIVE, success, Hi, Hello, CLOSED, closure, invited, invitation
+            let events = try await take(10, from: &watch)
+            #expect(events.map(\.sequence) == Array(1...10))
+            let kinds: [String] = events.map { event in
+                switch event.event {
+                case .message(let message)?: "message:\(message.text)"
+                case .stateChanged(let change)?: "state:\(change.state)"
+                case .ratingInvitedUntilMs?: "invited"
+                default: "other"
+                }
+            }
+            let defaults = SwitchboardSettings()
+            #expect(kinds == [
+                "message:\(defaults.prompts.welcome)", "message:\(defaults.prompts.manualAccessInProgress)", "state:active",
+                "message:\(defaults.prompts.transferSucceeded)", "message:Hi", "message:Hello", "state:closed",
+                "message:\(defaults.prompts.proactiveClosure)", "invited", "message:\(defaults.rating.invitationMessage)",
+            ])
+        }
+    }
+
+    @Test("a watcher that reconnects with the last sequence seen gets every later event once, also across a restart")
+    func resume() async throws {
+        let database = temporaryDatabasePath()
+        let clock = ManualClock()
+        var sessionID = ""
+        var seen: [Int64] = []
+        try await withScenario(database: database, clock: clock) { scenario in
+            try await scenario.agentsOnline("ann")
+            let session = try await scenario.userAsks("u1")
+            sessionID = session.id
+            var watch = scenario.sessions.watchSession(WatchSessionRequest(sessionID: session.id)).makeAsyncIterator()
+            seen += try await take(4, from: &watch).map(\.sequence)
+            // The watcher goes away; events keep coming.
+            for index in 0..<5 {
+                _ = try await scenario.sessions.sendUserMessage(SendUserMessageRequest(sessionID: session.id, text: "m\(index)"))
+            }
+            var resumed = scenario.sessions.watchSession(WatchSessionRequest(sessionID: session.id, afterSequence: seen.last!)).makeAsyncIterator()
+            seen += try await take(5, from: &resumed).map(\.sequence)
+        }
+        // After a restart, more events; the watcher resumes from the last it saw.
+        try await withScenario(database: database, clock: clock) { scenario in
+            _ = try await scenario.agents.closeSession(AgentSessionRequest(agentID: "ann", sessionID: sessionID))
+            var resumed = scenario.sessions.watchSession(WatchSessionRequest(sessionID: sessionID, afterSequence: seen.last!)).makeAsyncIterator()
+            let after = try await take(4, from: &resumed)
+            seen += after.map(\.sequence)
+            #expect(after.first.map { if case .stateChanged(let change)? = $0.event { change.state == .closed } else { false } } == true)
+        }
+        #expect(seen == Array(1...Int64(seen.count)), "no gap, no duplicate: \(seen)")
+    }
+
+    @Test("an agent watcher sees offers, assignments, user messages, closures and system status changes")
+    func agentEvents() async throws {
+        try await withScenario { scenario in
+            try await scenario.update {
+                $0.serviceMode = Settings.ServiceMode(mode: .manual, connectTimeoutSeconds: 30, breakAfterConnectTimeout: true)
+            }
+            try await scenario.agentsOnline("ann", "bob")
+            var ann = scenario.agents.watchAgent(WatchAgentRequest(agentID: "ann")).makeAsyncIterator()
+            var bob = scenario.agents.watchAgent(WatchAgentRequest(agentID: "bob")).makeAsyncIterator()
+            let session = try await scenario.userAsks("u1")
+            await scenario.advance(seconds: 30)  // ann misses it: BREAK, offered to bob
+            _ = try await scenario.agents.acceptSession(AgentSessionRequest(agentID: "bob", sessionID: session.id))
+            _ = try await scenario.sessions.sendUserMessage(SendUserMessageRequest(sessionID: session.id, text: "hi bob"))
+            _ = try await scenario.sessions.closeSession(CloseSessionRequest(sessionID: session.id))
+            let annEvents = try await take(3, from: &ann).map(\.event)
+            #expect(annEvents[0].map { if case .offered(let offer) = $0 { offer.sessionID == session.id && offer.deadlineMs > 0 } else { false } } == true)
+            #expect(annEvents[1] == .offerExpiredSessionID(session.id))
+            #expect(annEvents[2] == .statusChanged(.break))
+            let bobEvents = try await take(4, from: &bob).map(\.event)
+            #expect(bobEvents[1] == .assignedSessionID(session.id))
+            #expect(bobEvents[2].map { if case .userMessage(let message) = $0 { message.text == "hi bob" } else { false } } == true)
+            #expect(bobEvents[3] == .closed(SessionClosure(sessionID: session.id, reason: .userEnded)))
+        }
+    }
+
+    @Test("1,000 concurrent watchers each get their session's events")
+    func manyWatchers() async throws {
+        try await withScenario { scenario in
+            try await scenario.agentsOnline("ann")
+            let sessions = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<1000 {
+                    group.addTask {
+                        try await scenario.sessions.createSession(CreateSessionRequest(userID: "user-\(index)")).id
+                    }
+                }
+                var ids: [String] = []
+                for try await id in group { ids.append(id) }
+                return ids
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in sessions {
+                    group.addTask {
+                        var watch = scenario.sessions.watchSession(WatchSessionRequest(sessionID: id)).makeAsyncIterator()
+                        let welcome = try await take(1, from: &watch)
+                        #expect(welcome.first?.sequence == 1)
+                        _ = try await scenario.sessions.sendUserMessage(SendUserMessageRequest(sessionID: id, text: "ping"))
+                        let ping = try await take(1, from: &watch)
+                        #expect(ping.first.map { if case .message(let m)? = $0.event { m.text == "ping" } else { false } } == true)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+}
