@@ -128,3 +128,74 @@ struct WatchTests {
         }
     }
 }
+
+@Suite("Resuming watch streams")
+struct ResumingWatchTests {
+    @Test("the client's watch stream resumes by itself across a server restart, without gap or duplicate")
+    func resumesAcrossRestart() async throws {
+        let database = temporaryDatabasePath()
+        let clock = ManualClock()
+        let (progress, reached) = AsyncStream<Int>.makeStream()
+        var watcher: Task<[Int64], any Error>?
+        var port = 0
+        var sessionID = ""
+        try await withScenario(database: database, clock: clock) { scenario in
+            port = scenario.server.port
+            try await scenario.agentsOnline("ann")
+            let session = try await scenario.userAsks("u1")  // 4 events: welcome, access, ACTIVE, success
+            sessionID = session.id
+            let client = scenario.server.makeClient()
+            watcher = Task {
+                var seen: [Int64] = []
+                for try await event in client.watchSession(session.id, retryDelay: .milliseconds(20)) {
+                    seen.append(event.sequence)
+                    reached.yield(seen.count)
+                    if seen.count == 7 { break }
+                }
+                return seen
+            }
+            var counts = progress.makeAsyncIterator()
+            while let count = await counts.next(), count < 4 {}
+        }
+        // The server is gone: the stream ended with UNAVAILABLE and the watcher retries.
+        try await withTestServer(configuration: .init(host: "127.0.0.1", port: port), database: database, clock: clock) { server in
+            let client = server.makeClient()
+            for text in ["a", "b", "c"] {
+                _ = try await client.sessions.sendUserMessage(SendUserMessageRequest(sessionID: sessionID, text: text))
+            }
+            let seen = try await watcher!.value
+            #expect(seen == Array(1...7))
+            await client.close()
+        }
+    }
+}
+
+@Suite("Slow watchers")
+struct SlowWatcherTests {
+    @Test("a watcher that never reads does not stall routing, other calls or other watchers")
+    func neverReads() async throws {
+        try await withScenario { scenario in
+            try await scenario.agentsOnline("ann")
+            let session = try await scenario.userAsks("u1")
+            // A raw connection asks for the stream and never reads a byte of it.
+            let raw = try await scenario.server.makeRawConnection()
+            try await raw.sendRequest(
+                streamID: 1, service: SessionService.name, method: "WatchSession",
+                payload: try WatchSessionRequest(sessionID: session.id).serializedBytes(), flags: .remoteClosed
+            )
+            var other = scenario.client.watchSession(session.id).makeAsyncIterator()
+            // ~13 MB of events for that session: far more than the socket buffers hold.
+            let text = String(repeating: "x", count: 9000)
+            for _ in 0..<1500 {
+                _ = try await scenario.sessions.sendUserMessage(SendUserMessageRequest(sessionID: session.id, text: text))
+            }
+            // Everything else still works, and a reading watcher gets every event.
+            let routed = try await scenario.userAsks("u2")
+            #expect(routed.state == .active)
+            var count = 0
+            while count < 1504, let _ = try await other.next() { count += 1 }
+            #expect(count == 1504)
+            await raw.close()
+        }
+    }
+}
