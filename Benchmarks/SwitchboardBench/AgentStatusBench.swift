@@ -21,10 +21,7 @@ struct AgentStatusBench: AsyncParsableCommand {
     var output = ".build/benchmarks/agent-status.md"
 
     func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
-        let database = folder.appendingPathComponent("switchboard.sqlite").path
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: database)
+        let server = try await ServerProcess.startSwitchboard()
         defer { server.stop() }
         let client = SwitchboardClient(host: server.host, port: server.port)
         for index in 0..<inFlight {

@@ -22,9 +22,7 @@ struct EventsBench: AsyncParsableCommand {
     var output = ".build/benchmarks/events.md"
 
     func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: folder.appendingPathComponent("switchboard.sqlite").path)
+        let server = try await ServerProcess.startSwitchboard()
         defer { server.stop() }
         let client = SwitchboardClient(host: server.host, port: server.port)
         let document = try await client.settings.getSettings(GetSettingsRequest())

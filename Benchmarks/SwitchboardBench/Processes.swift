@@ -7,6 +7,8 @@ final class ServerProcess {
     let port: Int
     private let process: Process
     private let input: Pipe
+    /// A temporary folder removed when the server stops.
+    private var scratch: URL?
 
     private init(name: String, process: Process, input: Pipe, host: String, port: Int) {
         self.name = name
@@ -63,6 +65,18 @@ final class ServerProcess {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+    }
+
+    /// Starts Switchboard's server on a database file in a new temporary folder (removed by
+    /// ``stop()``), or in memory.
+    static func startSwitchboard(inMemory: Bool = false) async throws -> ServerProcess {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
+        let server = try await start(
+            name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path
+        )
+        server.scratch = folder
+        return server
     }
 
     /// Builds Benchmarks/go's ttrpc echo server with Debian's Go and containerd ttrpc packages.

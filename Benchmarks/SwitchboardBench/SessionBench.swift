@@ -28,9 +28,7 @@ struct LifecycleBench: AsyncParsableCommand {
     var hook = false
 
     func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try await ServerProcess.start(name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path)
+        let server = try await ServerProcess.startSwitchboard(inMemory: inMemory)
         defer { server.stop() }
         print("server pid \(server.pid)")
         let client = SwitchboardClient(host: server.host, port: server.port)
