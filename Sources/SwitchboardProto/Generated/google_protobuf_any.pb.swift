@@ -189,3 +189,12 @@ extension Google_Protobuf_Any: _ProtoSampled {
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
 }
+
+extension Google_Protobuf_Any: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.typeURL.isEmpty) { try container.encode(self.typeURL, forKey: _ProtoJSON.Key("typeUrl")) }
+        if !(self.value.isEmpty) { try container.encode(_ProtoJSON.base64(self.value), forKey: _ProtoJSON.Key("value")) }
+    }
+}

@@ -100,3 +100,13 @@ extension Google_Rpc_Status: _ProtoSampled {
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
 }
+
+extension Google_Rpc_Status: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.code == 0) { try container.encode(self.code, forKey: _ProtoJSON.Key("code")) }
+        if !(self.message.isEmpty) { try container.encode(self.message, forKey: _ProtoJSON.Key("message")) }
+        if !self.details.isEmpty { try container.encode(self.details.map { $0 }, forKey: _ProtoJSON.Key("details")) }
+    }
+}

@@ -170,6 +170,21 @@ extension HookAllocateRequest: _ProtoSampled {
     static var _fieldCount: Int { 6 }
 }
 
+extension HookAllocateRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.userID.isEmpty) { try container.encode(self.userID, forKey: _ProtoJSON.Key("userId")) }
+        if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
+        if !self.attributes.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.attributes.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("attributes"))
+        }
+        if !(self.eventTimeMs == 0) { try container.encode(String(self.eventTimeMs), forKey: _ProtoJSON.Key("eventTimeMs")) }
+        if !(self.idempotencyKey.isEmpty) { try container.encode(self.idempotencyKey, forKey: _ProtoJSON.Key("idempotencyKey")) }
+    }
+}
+
 extension HookAllocateResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Hook__V1__AllocateResponse
 
@@ -251,6 +266,20 @@ extension HookAllocateResponse: _ProtoSampled {
     static var _fieldCount: Int { 4 }
 }
 
+extension HookAllocateResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        switch self.decision {
+        case .groupID(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("groupId"))
+        case .agents(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("agents"))
+        case .reject(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("reject"))
+        case .automatic(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("automatic"))
+        case nil: break
+        }
+    }
+}
+
 extension HookAgentList: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Hook__V1__AgentList
 
@@ -322,6 +351,14 @@ extension HookAgentList: _ProtoSampled {
     static var _fieldCount: Int { 1 }
 }
 
+extension HookAgentList: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !self.agentIDs.isEmpty { try container.encode(self.agentIDs.map { $0 }, forKey: _ProtoJSON.Key("agentIds")) }
+    }
+}
+
 extension HookRejection: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Hook__V1__Rejection
 
@@ -381,4 +418,12 @@ extension HookRejection: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension HookRejection: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.message.isEmpty) { try container.encode(self.message, forKey: _ProtoJSON.Key("message")) }
+    }
 }

@@ -245,6 +245,16 @@ public struct TestingKitchenSink: Sendable, Hashable {
             }
         }
 
+        /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+        public var protoName: String? {
+            switch self {
+            case .unspecified: return "COLOR_UNSPECIFIED"
+            case .red: return "COLOR_RED"
+            case .darkBlue: return "COLOR_DARK_BLUE"
+            case .unrecognized: return nil
+            }
+        }
+
         /// The wire value.
         public var rawValue: Int32 {
             switch self {
@@ -362,6 +372,18 @@ extension TestingEchoRequest: _ProtoSampled {
     static var _fieldCount: Int { 5 }
 }
 
+extension TestingEchoRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.payload.isEmpty) { try container.encode(_ProtoJSON.base64(self.payload), forKey: _ProtoJSON.Key("payload")) }
+        if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+        if !(self.delayMs == 0) { try container.encode(self.delayMs, forKey: _ProtoJSON.Key("delayMs")) }
+        if !(self.failCode == 0) { try container.encode(self.failCode, forKey: _ProtoJSON.Key("failCode")) }
+        if !self.echoMetadata.isEmpty { try container.encode(self.echoMetadata.map { $0 }, forKey: _ProtoJSON.Key("echoMetadata")) }
+    }
+}
+
 extension TestingEchoResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Testing__V1__EchoResponse
 
@@ -447,6 +469,19 @@ extension TestingEchoResponse: _ProtoSampled {
     static var _fieldCount: Int { 4 }
 }
 
+extension TestingEchoResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.payload.isEmpty) { try container.encode(_ProtoJSON.base64(self.payload), forKey: _ProtoJSON.Key("payload")) }
+        if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+        if !(self.index == 0) { try container.encode(self.index, forKey: _ProtoJSON.Key("index")) }
+        if !self.metadata.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.metadata.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("metadata"))
+        }
+    }
+}
+
 extension TestingExpandRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Testing__V1__ExpandRequest
 
@@ -512,6 +547,17 @@ extension TestingExpandRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 4 }
+}
+
+extension TestingExpandRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.count == 0) { try container.encode(self.count, forKey: _ProtoJSON.Key("count")) }
+        if !(self.payload.isEmpty) { try container.encode(_ProtoJSON.base64(self.payload), forKey: _ProtoJSON.Key("payload")) }
+        if !(self.failCode == 0) { try container.encode(self.failCode, forKey: _ProtoJSON.Key("failCode")) }
+        if !(self.intervalMs == 0) { try container.encode(self.intervalMs, forKey: _ProtoJSON.Key("intervalMs")) }
+    }
 }
 
 extension TestingKitchenSink: ProtoMessage, _ProtoTopLevelMessage {
@@ -796,6 +842,59 @@ extension TestingKitchenSink: _ProtoSampled {
     static var _fieldCount: Int { 35 }
 }
 
+extension TestingKitchenSink: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+        if !(self.blob.isEmpty) { try container.encode(_ProtoJSON.base64(self.blob), forKey: _ProtoJSON.Key("blob")) }
+        if !(self.i32 == 0) { try container.encode(self.i32, forKey: _ProtoJSON.Key("i32")) }
+        if !(self.i64 == 0) { try container.encode(String(self.i64), forKey: _ProtoJSON.Key("i64")) }
+        if !(self.u32 == 0) { try container.encode(self.u32, forKey: _ProtoJSON.Key("u32")) }
+        if !(self.u64 == 0) { try container.encode(String(self.u64), forKey: _ProtoJSON.Key("u64")) }
+        if !(self.s32 == 0) { try container.encode(self.s32, forKey: _ProtoJSON.Key("s32")) }
+        if !(self.s64 == 0) { try container.encode(String(self.s64), forKey: _ProtoJSON.Key("s64")) }
+        if !(self.f32 == 0) { try container.encode(self.f32, forKey: _ProtoJSON.Key("f32")) }
+        if !(self.f64 == 0) { try container.encode(String(self.f64), forKey: _ProtoJSON.Key("f64")) }
+        if !(self.sf32 == 0) { try container.encode(self.sf32, forKey: _ProtoJSON.Key("sf32")) }
+        if !(self.sf64 == 0) { try container.encode(String(self.sf64), forKey: _ProtoJSON.Key("sf64")) }
+        if !(!self.flag) { try container.encode(self.flag, forKey: _ProtoJSON.Key("flag")) }
+        if !(self.real == 0) { try container.encode(self.real, forKey: _ProtoJSON.Key("real")) }
+        if !(self.precise == 0) { try container.encode(self.precise, forKey: _ProtoJSON.Key("precise")) }
+        if !(self.color.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.color.protoName, number: self.color.rawValue), forKey: _ProtoJSON.Key("color")) }
+        if let value = self.nested { try container.encode(value, forKey: _ProtoJSON.Key("nested")) }
+        if !self.texts.isEmpty { try container.encode(self.texts.map { $0 }, forKey: _ProtoJSON.Key("texts")) }
+        if !self.blobs.isEmpty { try container.encode(self.blobs.map { _ProtoJSON.base64($0) }, forKey: _ProtoJSON.Key("blobs")) }
+        if !self.numbers.isEmpty { try container.encode(self.numbers.map { String($0) }, forKey: _ProtoJSON.Key("numbers")) }
+        if !self.nesteds.isEmpty { try container.encode(self.nesteds.map { $0 }, forKey: _ProtoJSON.Key("nesteds")) }
+        if !self.colors.isEmpty { try container.encode(self.colors.map { _ProtoJSON.EnumValue(name: $0.protoName, number: $0.rawValue) }, forKey: _ProtoJSON.Key("colors")) }
+        if !self.labels.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.labels.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("labels"))
+        }
+        if !self.counters.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.counters.map { (String(describing: $0.key), String($0.value)) }), forKey: _ProtoJSON.Key("counters"))
+        }
+        if !self.nestedByName.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.nestedByName.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("nestedByName"))
+        }
+        if let value = self.maybeText { try container.encode(value, forKey: _ProtoJSON.Key("maybeText")) }
+        if let value = self.maybeCount { try container.encode(value, forKey: _ProtoJSON.Key("maybeCount")) }
+        switch self.choice {
+        case .choiceText(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("choiceText"))
+        case .choiceNumber(let value)?: try container.encode(String(value), forKey: _ProtoJSON.Key("choiceNumber"))
+        case .choiceNested(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("choiceNested"))
+        case .choiceColor(let value)?: try container.encode(_ProtoJSON.EnumValue(name: value.protoName, number: value.rawValue), forKey: _ProtoJSON.Key("choiceColor"))
+        case nil: break
+        }
+        if !self.flags.isEmpty { try container.encode(self.flags.map { $0 }, forKey: _ProtoJSON.Key("flags")) }
+        if !self.reals.isEmpty { try container.encode(self.reals.map { $0 }, forKey: _ProtoJSON.Key("reals")) }
+        if let value = self.outside { try container.encode(value, forKey: _ProtoJSON.Key("outside")) }
+        if !self.namesByID.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.namesByID.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("namesById"))
+        }
+    }
+}
+
 extension TestingKitchenSink.Nested: _ProtoBridged {
     typealias CMessage = Switchboard__Testing__V1__KitchenSink__Nested
 
@@ -822,6 +921,15 @@ extension TestingKitchenSink.Nested: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension TestingKitchenSink.Nested: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
+        if !(self.value == 0) { try container.encode(String(self.value), forKey: _ProtoJSON.Key("value")) }
+    }
 }
 
 extension TestingOutside: ProtoMessage, _ProtoTopLevelMessage {
@@ -883,4 +991,12 @@ extension TestingOutside: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension TestingOutside: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let value = self.nested { try container.encode(value, forKey: _ProtoJSON.Key("nested")) }
+    }
 }

@@ -489,6 +489,17 @@ public enum AgentStatus: Sendable, Hashable, RawRepresentable {
         }
     }
 
+    /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+    public var protoName: String? {
+        switch self {
+        case .unspecified: return "AGENT_STATUS_UNSPECIFIED"
+        case .offline: return "AGENT_STATUS_OFFLINE"
+        case .online: return "AGENT_STATUS_ONLINE"
+        case .`break`: return "AGENT_STATUS_BREAK"
+        case .unrecognized: return nil
+        }
+    }
+
     /// The wire value.
     public var rawValue: Int32 {
         switch self {
@@ -562,6 +573,15 @@ extension WatchAgentRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension WatchAgentRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.afterSequence == 0) { try container.encode(String(self.afterSequence), forKey: _ProtoJSON.Key("afterSequence")) }
+    }
 }
 
 extension AgentEvent: ProtoMessage, _ProtoTopLevelMessage {
@@ -663,6 +683,26 @@ extension AgentEvent: _ProtoSampled {
     static var _fieldCount: Int { 10 }
 }
 
+extension AgentEvent: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.sequence == 0) { try container.encode(String(self.sequence), forKey: _ProtoJSON.Key("sequence")) }
+        if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+        switch self.event {
+        case .offered(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("offered"))
+        case .assignedSessionID(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("assignedSessionId"))
+        case .offerExpiredSessionID(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("offerExpiredSessionId"))
+        case .userMessage(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("userMessage"))
+        case .closed(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("closed"))
+        case .transferredAwaySessionID(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("transferredAwaySessionId"))
+        case .statusChanged(let value)?: try container.encode(_ProtoJSON.EnumValue(name: value.protoName, number: value.rawValue), forKey: _ProtoJSON.Key("statusChanged"))
+        case nil: break
+        }
+    }
+}
+
 extension SessionOffer: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionOffer
 
@@ -724,6 +764,15 @@ extension SessionOffer: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension SessionOffer: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.deadlineMs == 0) { try container.encode(String(self.deadlineMs), forKey: _ProtoJSON.Key("deadlineMs")) }
+    }
 }
 
 extension SessionClosure: ProtoMessage, _ProtoTopLevelMessage {
@@ -789,6 +838,15 @@ extension SessionClosure: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension SessionClosure: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.reason.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.reason.protoName, number: self.reason.rawValue), forKey: _ProtoJSON.Key("reason")) }
+    }
+}
+
 extension AgentSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__AgentSessionRequest
 
@@ -850,6 +908,15 @@ extension AgentSessionRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension AgentSessionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
 }
 
 extension SendAgentMessageRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -915,6 +982,16 @@ extension SendAgentMessageRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension SendAgentMessageRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+    }
 }
 
 extension TransferSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -994,6 +1071,20 @@ extension TransferSessionRequest: _ProtoSampled {
     static var _fieldCount: Int { 4 }
 }
 
+extension TransferSessionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        switch self.target {
+        case .toAgentID(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("toAgentId"))
+        case .toGroupID(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("toGroupId"))
+        case nil: break
+        }
+    }
+}
+
 extension ListAgentSessionsRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__ListAgentSessionsRequest
 
@@ -1053,6 +1144,14 @@ extension ListAgentSessionsRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension ListAgentSessionsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+    }
 }
 
 extension ListAgentSessionsResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -1125,6 +1224,14 @@ extension ListAgentSessionsResponse: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension ListAgentSessionsResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !self.sessions.isEmpty { try container.encode(self.sessions.map { $0 }, forKey: _ProtoJSON.Key("sessions")) }
+    }
 }
 
 extension Agent: ProtoMessage, _ProtoTopLevelMessage {
@@ -1215,6 +1322,20 @@ extension Agent: _ProtoSampled {
     static var _fieldCount: Int { 7 }
 }
 
+extension Agent: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.displayName.isEmpty) { try container.encode(self.displayName, forKey: _ProtoJSON.Key("displayName")) }
+        if let value = self.maxSessions { try container.encode(value, forKey: _ProtoJSON.Key("maxSessions")) }
+        if !(self.status.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.status.protoName, number: self.status.rawValue), forKey: _ProtoJSON.Key("status")) }
+        if !self.groupIDs.isEmpty { try container.encode(self.groupIDs.map { $0 }, forKey: _ProtoJSON.Key("groupIds")) }
+        if !(self.statusChangedAtMs == 0) { try container.encode(String(self.statusChangedAtMs), forKey: _ProtoJSON.Key("statusChangedAtMs")) }
+        if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+    }
+}
+
 extension Group: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__Group
 
@@ -1280,6 +1401,17 @@ extension Group: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 4 }
+}
+
+extension Group: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
+        if !(self.memberCount == 0) { try container.encode(self.memberCount, forKey: _ProtoJSON.Key("memberCount")) }
+        if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+    }
 }
 
 extension CreateAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1350,6 +1482,16 @@ extension CreateAgentRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension CreateAgentRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.displayName.isEmpty) { try container.encode(self.displayName, forKey: _ProtoJSON.Key("displayName")) }
+        if let value = self.maxSessions { try container.encode(value, forKey: _ProtoJSON.Key("maxSessions")) }
+    }
 }
 
 extension UpdateAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1427,6 +1569,16 @@ extension UpdateAgentRequest: _ProtoSampled {
     static var _fieldCount: Int { 3 }
 }
 
+extension UpdateAgentRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if let value = self.displayName { try container.encode(value, forKey: _ProtoJSON.Key("displayName")) }
+        if let value = self.maxSessions { try container.encode(value, forKey: _ProtoJSON.Key("maxSessions")) }
+    }
+}
+
 extension GetAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetAgentRequest
 
@@ -1486,6 +1638,14 @@ extension GetAgentRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension GetAgentRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+    }
 }
 
 extension ListAgentsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1549,6 +1709,15 @@ extension ListAgentsRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension ListAgentsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
+        if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
+    }
 }
 
 extension ListAgentsResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -1625,6 +1794,15 @@ extension ListAgentsResponse: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension ListAgentsResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !self.agents.isEmpty { try container.encode(self.agents.map { $0 }, forKey: _ProtoJSON.Key("agents")) }
+        if !(self.nextPageToken.isEmpty) { try container.encode(self.nextPageToken, forKey: _ProtoJSON.Key("nextPageToken")) }
+    }
+}
+
 extension DeleteAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__DeleteAgentRequest
 
@@ -1686,6 +1864,14 @@ extension DeleteAgentRequest: _ProtoSampled {
     static var _fieldCount: Int { 1 }
 }
 
+extension DeleteAgentRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+    }
+}
+
 extension DeleteAgentResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__DeleteAgentResponse
 
@@ -1743,6 +1929,13 @@ extension DeleteAgentResponse: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 0 }
+}
+
+extension DeleteAgentResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
 }
 
 extension SetAgentStatusRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1808,6 +2001,15 @@ extension SetAgentStatusRequest: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension SetAgentStatusRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.status.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.status.protoName, number: self.status.rawValue), forKey: _ProtoJSON.Key("status")) }
+    }
+}
+
 extension CreateGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__CreateGroupRequest
 
@@ -1869,6 +2071,15 @@ extension CreateGroupRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension CreateGroupRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
+    }
 }
 
 extension RenameGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1934,6 +2145,15 @@ extension RenameGroupRequest: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension RenameGroupRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
+    }
+}
+
 extension GetGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetGroupRequest
 
@@ -1993,6 +2213,14 @@ extension GetGroupRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension GetGroupRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+    }
 }
 
 extension DeleteGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -2056,6 +2284,14 @@ extension DeleteGroupRequest: _ProtoSampled {
     static var _fieldCount: Int { 1 }
 }
 
+extension DeleteGroupRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+    }
+}
+
 extension DeleteGroupResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__DeleteGroupResponse
 
@@ -2113,6 +2349,13 @@ extension DeleteGroupResponse: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 0 }
+}
+
+extension DeleteGroupResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
 }
 
 extension ListGroupsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -2176,6 +2419,15 @@ extension ListGroupsRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension ListGroupsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
+        if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
+    }
 }
 
 extension ListGroupsResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -2252,6 +2504,15 @@ extension ListGroupsResponse: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension ListGroupsResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !self.groups.isEmpty { try container.encode(self.groups.map { $0 }, forKey: _ProtoJSON.Key("groups")) }
+        if !(self.nextPageToken.isEmpty) { try container.encode(self.nextPageToken, forKey: _ProtoJSON.Key("nextPageToken")) }
+    }
+}
+
 extension GroupMemberRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GroupMemberRequest
 
@@ -2313,6 +2574,15 @@ extension GroupMemberRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension GroupMemberRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+    }
 }
 
 extension ListGroupAgentsRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -2378,4 +2648,14 @@ extension ListGroupAgentsRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension ListGroupAgentsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
+        if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
+        if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
+    }
 }

@@ -51,6 +51,16 @@ public struct HealthCheckResponse: Sendable, Hashable {
             }
         }
 
+        /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+        public var protoName: String? {
+            switch self {
+            case .unspecified: return "SERVING_STATUS_UNSPECIFIED"
+            case .serving: return "SERVING_STATUS_SERVING"
+            case .notServing: return "SERVING_STATUS_NOT_SERVING"
+            case .unrecognized: return nil
+            }
+        }
+
         /// The wire value.
         public var rawValue: Int32 {
             switch self {
@@ -124,6 +134,14 @@ extension HealthCheckRequest: _ProtoSampled {
     static var _fieldCount: Int { 1 }
 }
 
+extension HealthCheckRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.service.isEmpty) { try container.encode(self.service, forKey: _ProtoJSON.Key("service")) }
+    }
+}
+
 extension HealthCheckResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__HealthCheckResponse
 
@@ -185,4 +203,13 @@ extension HealthCheckResponse: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension HealthCheckResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.status.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.status.protoName, number: self.status.rawValue), forKey: _ProtoJSON.Key("status")) }
+        if !(self.serverVersion.isEmpty) { try container.encode(self.serverVersion, forKey: _ProtoJSON.Key("serverVersion")) }
+    }
 }

@@ -429,6 +429,19 @@ public enum SessionState: Sendable, Hashable, RawRepresentable {
         }
     }
 
+    /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+    public var protoName: String? {
+        switch self {
+        case .unspecified: return "SESSION_STATE_UNSPECIFIED"
+        case .bot: return "SESSION_STATE_BOT"
+        case .queued: return "SESSION_STATE_QUEUED"
+        case .offered: return "SESSION_STATE_OFFERED"
+        case .active: return "SESSION_STATE_ACTIVE"
+        case .closed: return "SESSION_STATE_CLOSED"
+        case .unrecognized: return nil
+        }
+    }
+
     /// The wire value.
     public var rawValue: Int32 {
         switch self {
@@ -470,6 +483,18 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable {
         }
     }
 
+    /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+    public var protoName: String? {
+        switch self {
+        case .unspecified: return "CLOSE_REASON_UNSPECIFIED"
+        case .userEnded: return "CLOSE_REASON_USER_ENDED"
+        case .agentEnded: return "CLOSE_REASON_AGENT_ENDED"
+        case .userTimeout: return "CLOSE_REASON_USER_TIMEOUT"
+        case .admin: return "CLOSE_REASON_ADMIN"
+        case .unrecognized: return nil
+        }
+    }
+
     /// The wire value.
     public var rawValue: Int32 {
         switch self {
@@ -504,6 +529,17 @@ public enum Sender: Sendable, Hashable, RawRepresentable {
         case 2: self = .agent
         case 3: self = .system
         default: self = .unrecognized(rawValue)
+        }
+    }
+
+    /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+    public var protoName: String? {
+        switch self {
+        case .unspecified: return "SENDER_UNSPECIFIED"
+        case .user: return "SENDER_USER"
+        case .agent: return "SENDER_AGENT"
+        case .system: return "SENDER_SYSTEM"
+        case .unrecognized: return nil
         }
     }
 
@@ -561,6 +597,24 @@ public enum Prompt: Sendable, Hashable, RawRepresentable {
         case 9: self = .ratingInvitation
         case 10: self = .ratingSubmitted
         default: self = .unrecognized(rawValue)
+        }
+    }
+
+    /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+    public var protoName: String? {
+        switch self {
+        case .unspecified: return "PROMPT_UNSPECIFIED"
+        case .welcome: return "PROMPT_WELCOME"
+        case .manualAccessInProgress: return "PROMPT_MANUAL_ACCESS_IN_PROGRESS"
+        case .transferSucceeded: return "PROMPT_TRANSFER_SUCCEEDED"
+        case .transferFailed: return "PROMPT_TRANSFER_FAILED"
+        case .afterHours: return "PROMPT_AFTER_HOURS"
+        case .queue: return "PROMPT_QUEUE"
+        case .timeoutClosure: return "PROMPT_TIMEOUT_CLOSURE"
+        case .proactiveClosure: return "PROMPT_PROACTIVE_CLOSURE"
+        case .ratingInvitation: return "PROMPT_RATING_INVITATION"
+        case .ratingSubmitted: return "PROMPT_RATING_SUBMITTED"
+        case .unrecognized: return nil
         }
     }
 
@@ -644,6 +698,15 @@ extension WatchSessionRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension WatchSessionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.afterSequence == 0) { try container.encode(String(self.afterSequence), forKey: _ProtoJSON.Key("afterSequence")) }
+    }
 }
 
 extension SessionEvent: ProtoMessage, _ProtoTopLevelMessage {
@@ -737,6 +800,24 @@ extension SessionEvent: _ProtoSampled {
     static var _fieldCount: Int { 8 }
 }
 
+extension SessionEvent: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.sequence == 0) { try container.encode(String(self.sequence), forKey: _ProtoJSON.Key("sequence")) }
+        if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+        switch self.event {
+        case .message(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("message"))
+        case .stateChanged(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("stateChanged"))
+        case .queuePosition(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("queuePosition"))
+        case .ratingInvitedUntilMs(let value)?: try container.encode(String(value), forKey: _ProtoJSON.Key("ratingInvitedUntilMs"))
+        case .rated(let value)?: try container.encode(value, forKey: _ProtoJSON.Key("rated"))
+        case nil: break
+        }
+    }
+}
+
 extension SessionStateChange: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionStateChange
 
@@ -802,6 +883,17 @@ extension SessionStateChange: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 4 }
+}
+
+extension SessionStateChange: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.state.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.state.protoName, number: self.state.rawValue), forKey: _ProtoJSON.Key("state")) }
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
+        if !(self.closeReason.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.closeReason.protoName, number: self.closeReason.rawValue), forKey: _ProtoJSON.Key("closeReason")) }
+    }
 }
 
 extension Session: ProtoMessage, _ProtoTopLevelMessage {
@@ -916,6 +1008,30 @@ extension Session: _ProtoSampled {
     static var _fieldCount: Int { 15 }
 }
 
+extension Session: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.userID.isEmpty) { try container.encode(self.userID, forKey: _ProtoJSON.Key("userId")) }
+        if !(self.channel.isEmpty) { try container.encode(self.channel, forKey: _ProtoJSON.Key("channel")) }
+        if !self.attributes.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.attributes.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("attributes"))
+        }
+        if !(self.state.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.state.protoName, number: self.state.rawValue), forKey: _ProtoJSON.Key("state")) }
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
+        if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+        if !(self.offerDeadlineMs == 0) { try container.encode(String(self.offerDeadlineMs), forKey: _ProtoJSON.Key("offerDeadlineMs")) }
+        if !(self.userTimeoutAtMs == 0) { try container.encode(String(self.userTimeoutAtMs), forKey: _ProtoJSON.Key("userTimeoutAtMs")) }
+        if !(self.closeReason.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.closeReason.protoName, number: self.closeReason.rawValue), forKey: _ProtoJSON.Key("closeReason")) }
+        if !(self.closedAtMs == 0) { try container.encode(String(self.closedAtMs), forKey: _ProtoJSON.Key("closedAtMs")) }
+        if let value = self.rating { try container.encode(value, forKey: _ProtoJSON.Key("rating")) }
+        if !(self.ratingDeadlineMs == 0) { try container.encode(String(self.ratingDeadlineMs), forKey: _ProtoJSON.Key("ratingDeadlineMs")) }
+        if !(self.lastSequence == 0) { try container.encode(String(self.lastSequence), forKey: _ProtoJSON.Key("lastSequence")) }
+    }
+}
+
 extension SessionRating: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionRating
 
@@ -981,6 +1097,17 @@ extension SessionRating: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 4 }
+}
+
+extension SessionRating: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.score == 0) { try container.encode(self.score, forKey: _ProtoJSON.Key("score")) }
+        if !(self.label.isEmpty) { try container.encode(self.label, forKey: _ProtoJSON.Key("label")) }
+        if !(self.comment.isEmpty) { try container.encode(self.comment, forKey: _ProtoJSON.Key("comment")) }
+        if !(self.submittedAtMs == 0) { try container.encode(String(self.submittedAtMs), forKey: _ProtoJSON.Key("submittedAtMs")) }
+    }
 }
 
 extension Message: ProtoMessage, _ProtoTopLevelMessage {
@@ -1054,6 +1181,20 @@ extension Message: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 7 }
+}
+
+extension Message: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.sequence == 0) { try container.encode(String(self.sequence), forKey: _ProtoJSON.Key("sequence")) }
+        if !(self.sender.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.sender.protoName, number: self.sender.rawValue), forKey: _ProtoJSON.Key("sender")) }
+        if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.prompt.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.prompt.protoName, number: self.prompt.rawValue), forKey: _ProtoJSON.Key("prompt")) }
+        if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+        if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+    }
 }
 
 extension CreateSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1139,6 +1280,18 @@ extension CreateSessionRequest: _ProtoSampled {
     static var _fieldCount: Int { 3 }
 }
 
+extension CreateSessionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.userID.isEmpty) { try container.encode(self.userID, forKey: _ProtoJSON.Key("userId")) }
+        if !self.attributes.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: self.attributes.map { (String(describing: $0.key), $0.value) }), forKey: _ProtoJSON.Key("attributes"))
+        }
+        if !(self.channel.isEmpty) { try container.encode(self.channel, forKey: _ProtoJSON.Key("channel")) }
+    }
+}
+
 extension SendUserMessageRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SendUserMessageRequest
 
@@ -1200,6 +1353,15 @@ extension SendUserMessageRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension SendUserMessageRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+    }
 }
 
 extension RequestAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1265,6 +1427,15 @@ extension RequestAgentRequest: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension RequestAgentRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
+    }
+}
+
 extension GetSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetSessionRequest
 
@@ -1324,6 +1495,14 @@ extension GetSessionRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension GetSessionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
 }
 
 extension ListMessagesRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1389,6 +1568,16 @@ extension ListMessagesRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension ListMessagesRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.afterSequence == 0) { try container.encode(String(self.afterSequence), forKey: _ProtoJSON.Key("afterSequence")) }
+        if !(self.limit == 0) { try container.encode(self.limit, forKey: _ProtoJSON.Key("limit")) }
+    }
 }
 
 extension ListMessagesResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -1465,6 +1654,15 @@ extension ListMessagesResponse: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension ListMessagesResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !self.messages.isEmpty { try container.encode(self.messages.map { $0 }, forKey: _ProtoJSON.Key("messages")) }
+        if !(!self.more) { try container.encode(self.more, forKey: _ProtoJSON.Key("more")) }
+    }
+}
+
 extension GetQueuePositionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetQueuePositionRequest
 
@@ -1524,6 +1722,14 @@ extension GetQueuePositionRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension GetQueuePositionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
 }
 
 extension QueuePosition: ProtoMessage, _ProtoTopLevelMessage {
@@ -1593,6 +1799,17 @@ extension QueuePosition: _ProtoSampled {
     static var _fieldCount: Int { 4 }
 }
 
+extension QueuePosition: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(!self.queued) { try container.encode(self.queued, forKey: _ProtoJSON.Key("queued")) }
+        if !(self.position == 0) { try container.encode(self.position, forKey: _ProtoJSON.Key("position")) }
+        if !(self.waitingAhead == 0) { try container.encode(self.waitingAhead, forKey: _ProtoJSON.Key("waitingAhead")) }
+    }
+}
+
 extension CloseSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__CloseSessionRequest
 
@@ -1652,6 +1869,14 @@ extension CloseSessionRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 1 }
+}
+
+extension CloseSessionRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
 }
 
 extension SubmitRatingRequest: ProtoMessage, _ProtoTopLevelMessage {
@@ -1719,6 +1944,16 @@ extension SubmitRatingRequest: _ProtoSampled {
     static var _fieldCount: Int { 3 }
 }
 
+extension SubmitRatingRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+        if !(self.score == 0) { try container.encode(self.score, forKey: _ProtoJSON.Key("score")) }
+        if !(self.comment.isEmpty) { try container.encode(self.comment, forKey: _ProtoJSON.Key("comment")) }
+    }
+}
+
 extension ListSessionGroupsRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__ListSessionGroupsRequest
 
@@ -1776,6 +2011,13 @@ extension ListSessionGroupsRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 0 }
+}
+
+extension ListSessionGroupsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
 }
 
 extension ListSessionGroupsResponse: ProtoMessage, _ProtoTopLevelMessage {
@@ -1850,6 +2092,14 @@ extension ListSessionGroupsResponse: _ProtoSampled {
     static var _fieldCount: Int { 1 }
 }
 
+extension ListSessionGroupsResponse: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !self.groups.isEmpty { try container.encode(self.groups.map { $0 }, forKey: _ProtoJSON.Key("groups")) }
+    }
+}
+
 extension SessionGroup: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionGroup
 
@@ -1913,4 +2163,14 @@ extension SessionGroup: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension SessionGroup: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+        if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
+        if !(!self.available) { try container.encode(self.available, forKey: _ProtoJSON.Key("available")) }
+    }
 }

@@ -169,6 +169,17 @@ public struct Settings: Sendable, Hashable {
                 }
             }
 
+            /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+            public var protoName: String? {
+                switch self {
+                case .unspecified: return "POLICY_UNSPECIFIED"
+                case .automatic: return "POLICY_AUTOMATIC"
+                case .userSelectsGroup: return "POLICY_USER_SELECTS_GROUP"
+                case .businessServer: return "POLICY_BUSINESS_SERVER"
+                case .unrecognized: return nil
+                }
+            }
+
             /// The wire value.
             public var rawValue: Int32 {
                 switch self {
@@ -199,6 +210,16 @@ public struct Settings: Sendable, Hashable {
                 case 1: self = .automatic
                 case 2: self = .transferFailed
                 default: self = .unrecognized(rawValue)
+                }
+            }
+
+            /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+            public var protoName: String? {
+                switch self {
+                case .unspecified: return "FALLBACK_UNSPECIFIED"
+                case .automatic: return "FALLBACK_AUTOMATIC"
+                case .transferFailed: return "FALLBACK_TRANSFER_FAILED"
+                case .unrecognized: return nil
                 }
             }
 
@@ -250,6 +271,16 @@ public struct Settings: Sendable, Hashable {
                 case 1: self = .automatic
                 case 2: self = .manual
                 default: self = .unrecognized(rawValue)
+                }
+            }
+
+            /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+            public var protoName: String? {
+                switch self {
+                case .unspecified: return "MODE_UNSPECIFIED"
+                case .automatic: return "MODE_AUTOMATIC"
+                case .manual: return "MODE_MANUAL"
+                case .unrecognized: return nil
                 }
             }
 
@@ -359,6 +390,21 @@ public struct Settings: Sendable, Hashable {
                 case 6: self = .saturday
                 case 7: self = .sunday
                 default: self = .unrecognized(rawValue)
+                }
+            }
+
+            /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
+            public var protoName: String? {
+                switch self {
+                case .unspecified: return "WEEKDAY_UNSPECIFIED"
+                case .monday: return "WEEKDAY_MONDAY"
+                case .tuesday: return "WEEKDAY_TUESDAY"
+                case .wednesday: return "WEEKDAY_WEDNESDAY"
+                case .thursday: return "WEEKDAY_THURSDAY"
+                case .friday: return "WEEKDAY_FRIDAY"
+                case .saturday: return "WEEKDAY_SATURDAY"
+                case .sunday: return "WEEKDAY_SUNDAY"
+                case .unrecognized: return nil
                 }
             }
 
@@ -519,6 +565,13 @@ extension GetSettingsRequest: _ProtoSampled {
     static var _fieldCount: Int { 0 }
 }
 
+extension GetSettingsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
+}
+
 extension SettingsDocument: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SettingsDocument
 
@@ -584,6 +637,16 @@ extension SettingsDocument: _ProtoSampled {
     static var _fieldCount: Int { 3 }
 }
 
+extension SettingsDocument: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let value = self.settings { try container.encode(value, forKey: _ProtoJSON.Key("settings")) }
+        if !(self.version == 0) { try container.encode(String(self.version), forKey: _ProtoJSON.Key("version")) }
+        if !(self.updatedAtMs == 0) { try container.encode(String(self.updatedAtMs), forKey: _ProtoJSON.Key("updatedAtMs")) }
+    }
+}
+
 extension UpdateSettingsRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__UpdateSettingsRequest
 
@@ -645,6 +708,15 @@ extension UpdateSettingsRequest: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension UpdateSettingsRequest: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.expectedVersion == 0) { try container.encode(String(self.expectedVersion), forKey: _ProtoJSON.Key("expectedVersion")) }
+        if let value = self.settings { try container.encode(value, forKey: _ProtoJSON.Key("settings")) }
+    }
 }
 
 extension Settings: ProtoMessage, _ProtoTopLevelMessage {
@@ -720,6 +792,20 @@ extension Settings: _ProtoSampled {
     static var _fieldCount: Int { 7 }
 }
 
+extension Settings: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let value = self.prompts { try container.encode(value, forKey: _ProtoJSON.Key("prompts")) }
+        if let value = self.allocation { try container.encode(value, forKey: _ProtoJSON.Key("allocation")) }
+        if let value = self.serviceMode { try container.encode(value, forKey: _ProtoJSON.Key("serviceMode")) }
+        if let value = self.queue { try container.encode(value, forKey: _ProtoJSON.Key("queue")) }
+        if let value = self.closure { try container.encode(value, forKey: _ProtoJSON.Key("closure")) }
+        if let value = self.workingHours { try container.encode(value, forKey: _ProtoJSON.Key("workingHours")) }
+        if let value = self.rating { try container.encode(value, forKey: _ProtoJSON.Key("rating")) }
+    }
+}
+
 extension Settings.Prompts: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__Prompts
 
@@ -760,6 +846,21 @@ extension Settings.Prompts: _ProtoSampled {
     static var _fieldCount: Int { 8 }
 }
 
+extension Settings.Prompts: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.welcome.isEmpty) { try container.encode(self.welcome, forKey: _ProtoJSON.Key("welcome")) }
+        if !(self.manualAccessInProgress.isEmpty) { try container.encode(self.manualAccessInProgress, forKey: _ProtoJSON.Key("manualAccessInProgress")) }
+        if !(self.transferSucceeded.isEmpty) { try container.encode(self.transferSucceeded, forKey: _ProtoJSON.Key("transferSucceeded")) }
+        if !(self.transferFailed.isEmpty) { try container.encode(self.transferFailed, forKey: _ProtoJSON.Key("transferFailed")) }
+        if !(self.afterHours.isEmpty) { try container.encode(self.afterHours, forKey: _ProtoJSON.Key("afterHours")) }
+        if !(self.queueMessage.isEmpty) { try container.encode(self.queueMessage, forKey: _ProtoJSON.Key("queueMessage")) }
+        if !(self.timeoutClosure.isEmpty) { try container.encode(self.timeoutClosure, forKey: _ProtoJSON.Key("timeoutClosure")) }
+        if !(self.proactiveClosure.isEmpty) { try container.encode(self.proactiveClosure, forKey: _ProtoJSON.Key("proactiveClosure")) }
+    }
+}
+
 extension Settings.Allocation: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__Allocation
 
@@ -792,6 +893,17 @@ extension Settings.Allocation: _ProtoSampled {
     static var _fieldCount: Int { 4 }
 }
 
+extension Settings.Allocation: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.policy.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.policy.protoName, number: self.policy.rawValue), forKey: _ProtoJSON.Key("policy")) }
+        if !(self.hookAddress.isEmpty) { try container.encode(self.hookAddress, forKey: _ProtoJSON.Key("hookAddress")) }
+        if !(self.hookDeadlineMs == 0) { try container.encode(self.hookDeadlineMs, forKey: _ProtoJSON.Key("hookDeadlineMs")) }
+        if !(self.fallback.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.fallback.protoName, number: self.fallback.rawValue), forKey: _ProtoJSON.Key("fallback")) }
+    }
+}
+
 extension Settings.ServiceMode: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__ServiceMode
 
@@ -820,6 +932,16 @@ extension Settings.ServiceMode: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension Settings.ServiceMode: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.mode.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.mode.protoName, number: self.mode.rawValue), forKey: _ProtoJSON.Key("mode")) }
+        if !(self.connectTimeoutSeconds == 0) { try container.encode(self.connectTimeoutSeconds, forKey: _ProtoJSON.Key("connectTimeoutSeconds")) }
+        if !(!self.breakAfterConnectTimeout) { try container.encode(self.breakAfterConnectTimeout, forKey: _ProtoJSON.Key("breakAfterConnectTimeout")) }
+    }
 }
 
 extension Settings.Queue: _ProtoBridged {
@@ -852,6 +974,16 @@ extension Settings.Queue: _ProtoSampled {
     static var _fieldCount: Int { 3 }
 }
 
+extension Settings.Queue: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.maxSessionsPerAgent == 0) { try container.encode(self.maxSessionsPerAgent, forKey: _ProtoJSON.Key("maxSessionsPerAgent")) }
+        if !(self.queueMessageIntervalSeconds == 0) { try container.encode(self.queueMessageIntervalSeconds, forKey: _ProtoJSON.Key("queueMessageIntervalSeconds")) }
+        if !(self.maxQueueLength == 0) { try container.encode(self.maxQueueLength, forKey: _ProtoJSON.Key("maxQueueLength")) }
+    }
+}
+
 extension Settings.Closure: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__Closure
 
@@ -880,6 +1012,16 @@ extension Settings.Closure: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 3 }
+}
+
+extension Settings.Closure: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.userTimeoutSeconds == 0) { try container.encode(self.userTimeoutSeconds, forKey: _ProtoJSON.Key("userTimeoutSeconds")) }
+        if !(!self.timeoutMessageEnabled) { try container.encode(self.timeoutMessageEnabled, forKey: _ProtoJSON.Key("timeoutMessageEnabled")) }
+        if !(!self.proactiveMessageEnabled) { try container.encode(self.proactiveMessageEnabled, forKey: _ProtoJSON.Key("proactiveMessageEnabled")) }
+    }
 }
 
 extension Settings.WorkingHours: _ProtoBridged {
@@ -936,6 +1078,17 @@ extension Settings.WorkingHours: _ProtoSampled {
     static var _fieldCount: Int { 4 }
 }
 
+extension Settings.WorkingHours: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(!self.enabled) { try container.encode(self.enabled, forKey: _ProtoJSON.Key("enabled")) }
+        if !(self.timeZone.isEmpty) { try container.encode(self.timeZone, forKey: _ProtoJSON.Key("timeZone")) }
+        if !self.days.isEmpty { try container.encode(self.days.map { $0 }, forKey: _ProtoJSON.Key("days")) }
+        if !self.exceptions.isEmpty { try container.encode(self.exceptions.map { $0 }, forKey: _ProtoJSON.Key("exceptions")) }
+    }
+}
+
 extension Settings.WorkingHours.Day: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__WorkingHours__Day
 
@@ -973,6 +1126,15 @@ extension Settings.WorkingHours.Day: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension Settings.WorkingHours.Day: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.weekday.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.weekday.protoName, number: self.weekday.rawValue), forKey: _ProtoJSON.Key("weekday")) }
+        if !self.ranges.isEmpty { try container.encode(self.ranges.map { $0 }, forKey: _ProtoJSON.Key("ranges")) }
+    }
 }
 
 extension Settings.WorkingHours.Exception: _ProtoBridged {
@@ -1014,6 +1176,15 @@ extension Settings.WorkingHours.Exception: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension Settings.WorkingHours.Exception: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.date.isEmpty) { try container.encode(self.date, forKey: _ProtoJSON.Key("date")) }
+        if !self.ranges.isEmpty { try container.encode(self.ranges.map { $0 }, forKey: _ProtoJSON.Key("ranges")) }
+    }
+}
+
 extension Settings.TimeRange: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__TimeRange
 
@@ -1040,6 +1211,15 @@ extension Settings.TimeRange: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension Settings.TimeRange: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.start.isEmpty) { try container.encode(self.start, forKey: _ProtoJSON.Key("start")) }
+        if !(self.end.isEmpty) { try container.encode(self.end, forKey: _ProtoJSON.Key("end")) }
+    }
 }
 
 extension Settings.Rating: _ProtoBridged {
@@ -1088,4 +1268,18 @@ extension Settings.Rating: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 7 }
+}
+
+extension Settings.Rating: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(!self.enabled) { try container.encode(self.enabled, forKey: _ProtoJSON.Key("enabled")) }
+        if !(!self.agentMayInvite) { try container.encode(self.agentMayInvite, forKey: _ProtoJSON.Key("agentMayInvite")) }
+        if !(!self.sendAfterClose) { try container.encode(self.sendAfterClose, forKey: _ProtoJSON.Key("sendAfterClose")) }
+        if !(self.invitationMessage.isEmpty) { try container.encode(self.invitationMessage, forKey: _ProtoJSON.Key("invitationMessage")) }
+        if !(self.submissionMessage.isEmpty) { try container.encode(self.submissionMessage, forKey: _ProtoJSON.Key("submissionMessage")) }
+        if !(self.validitySeconds == 0) { try container.encode(self.validitySeconds, forKey: _ProtoJSON.Key("validitySeconds")) }
+        if !self.labels.isEmpty { try container.encode(self.labels.map { $0 }, forKey: _ProtoJSON.Key("labels")) }
+    }
 }

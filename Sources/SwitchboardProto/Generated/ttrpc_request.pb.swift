@@ -142,6 +142,18 @@ extension Ttrpc_Request: _ProtoSampled {
     static var _fieldCount: Int { 5 }
 }
 
+extension Ttrpc_Request: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.service.isEmpty) { try container.encode(self.service, forKey: _ProtoJSON.Key("service")) }
+        if !(self.method.isEmpty) { try container.encode(self.method, forKey: _ProtoJSON.Key("method")) }
+        if !(self.payload.isEmpty) { try container.encode(_ProtoJSON.base64(self.payload), forKey: _ProtoJSON.Key("payload")) }
+        if !(self.timeoutNano == 0) { try container.encode(String(self.timeoutNano), forKey: _ProtoJSON.Key("timeoutNano")) }
+        if !self.metadata.isEmpty { try container.encode(self.metadata.map { $0 }, forKey: _ProtoJSON.Key("metadata")) }
+    }
+}
+
 extension Ttrpc_Response: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Ttrpc__Response
 
@@ -205,6 +217,15 @@ extension Ttrpc_Response: _ProtoSampled {
     static var _fieldCount: Int { 2 }
 }
 
+extension Ttrpc_Response: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let value = self.status { try container.encode(value, forKey: _ProtoJSON.Key("status")) }
+        if !(self.payload.isEmpty) { try container.encode(_ProtoJSON.base64(self.payload), forKey: _ProtoJSON.Key("payload")) }
+    }
+}
+
 extension Ttrpc_KeyValue: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Ttrpc__KeyValue
 
@@ -266,4 +287,13 @@ extension Ttrpc_KeyValue: _ProtoSampled {
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
     static var _fieldCount: Int { 2 }
+}
+
+extension Ttrpc_KeyValue: Encodable {
+    /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.key.isEmpty) { try container.encode(self.key, forKey: _ProtoJSON.Key("key")) }
+        if !(self.value.isEmpty) { try container.encode(self.value, forKey: _ProtoJSON.Key("value")) }
+    }
 }

@@ -1,0 +1,91 @@
+import Foundation
+@testable import SwitchboardProto
+import Testing
+
+@Suite("Protobuf JSON")
+struct JSONTests {
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    @Test("the canonical mapping: camelCase names, defaults omitted, 64-bit as strings, enums by name, bytes in base64")
+    func mapping() throws {
+        let message = TestingKitchenSink(
+            text: "hé", blob: [0, 255, 1], i32: 0, i64: -5, u64: .max, flag: true, color: .darkBlue,
+            colors: [.red, .unrecognized(9)], labels: ["k": "v"], counters: ["a": 2], maybeText: "", maybeCount: 0,
+            choice: .choiceNumber(7), namesByID: [3: "three"]
+        )
+        #expect(try Self.json(message) == """
+            {"blob":"AP8B","choiceNumber":"7","color":"COLOR_DARK_BLUE","colors":["COLOR_RED",9],"counters":{"a":"2"},"flag":true,"i64":"-5","labels":{"k":"v"},"maybeCount":0,"maybeText":"","namesById":{"3":"three"},"text":"hé","u64":"18446744073709551615"}
+            """)
+        #expect(try Self.json(TestingKitchenSink()) == "{}")
+    }
+
+    @Test("base64", arguments: [([] as [UInt8], ""), ([102], "Zg=="), ([102, 111], "Zm8="), ([102, 111, 111], "Zm9v"), ([102, 111, 111, 98], "Zm9vYg==")])
+    func base64(bytes: [UInt8], expected: String) {
+        #expect(_ProtoJSON.base64(bytes) == expected)
+    }
+
+    /// Google's Python protobuf writes the same JSON for every generated message (needs protoc and
+    /// Python's protobuf, which `scripts/install-deps --test` installs).
+    @Test("Google's protobuf writes the same JSON for every message's sample")
+    func matchesGoogle() async throws {
+        let available = FileManager.default.isExecutableFile(atPath: "/usr/bin/protoc")
+        try #require(available || ProcessInfo.processInfo.environment["CI"] == nil, "CI must have protoc")
+        guard available else { return }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        var cases: [[String: String]] = []
+        // google.protobuf.Any has a special JSON form that needs the packed message's type; the
+        // generated mapping writes its two fields plainly. Only the ttrpc envelope holds it.
+        let anyHolders: Set<String> = ["google.protobuf.Any", "google.rpc.Status", "ttrpc.Response"]
+        for (type, name) in zip(_ProtoRegistry.messageTypes, _ProtoRegistry.protoNames) where !anyHolders.contains(name) {
+            let (bytes, json) = try Self.sample(type)
+            cases.append(["name": name, "bytes": _ProtoJSON.base64(bytes), "json": json])
+        }
+        try JSONSerialization.data(withJSONObject: cases).write(to: work.appendingPathComponent("cases.json"))
+        let script = """
+            import base64, glob, importlib, json, os, subprocess, sys
+            work, protos = sys.argv[1], sys.argv[2]
+            files = [os.path.relpath(p, protos) for p in glob.glob(protos + '/**/*.proto', recursive=True)]
+            subprocess.check_call(['protoc', '-I', protos, '-I', '/usr/include', '--python_out=' + work] + files)
+            sys.path.insert(0, work)
+            from google.protobuf import json_format, symbol_database
+            for f in files:
+                importlib.import_module(f[:-len('.proto')].replace('/', '.') + '_pb2')
+            failures = 0
+            for case in json.load(open(os.path.join(work, 'cases.json'))):
+                cls = symbol_database.Default().GetSymbol(case['name'])
+                message = cls.FromString(base64.b64decode(case['bytes']))
+                google = json.loads(json_format.MessageToJson(message))
+                ours = json.loads(case['json'])
+                if google != ours:
+                    failures += 1
+                    print('MISMATCH', case['name'], '\\n  google:', google, '\\n  ours:  ', ours)
+            print('checked', len(json.load(open(os.path.join(work, 'cases.json')))), 'failures', failures)
+            sys.exit(1 if failures else 0)
+            """
+        let scriptURL = work.appendingPathComponent("check.py")
+        try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", scriptURL.path, work.path, root.appendingPathComponent("Protos").path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("failures 0"), "\(output)")
+    }
+
+    static func sample<M: ProtoMessage & _ProtoSampled>(_: M.Type) throws -> ([UInt8], String) {
+        let sample = M._sample
+        return (try sample.serializedBytes(), try json(sample))
+    }
+}
