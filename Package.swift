@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "switchboard-server", targets: ["switchboard-server"]),
         .executable(name: "switchboard-example-hook", targets: ["switchboard-example-hook"]),
+        .executable(name: "switchboard-cli", targets: ["switchboard-cli"]),
         .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
         .library(name: "SwitchboardRPC", targets: ["SwitchboardRPC"]),
     ],
@@ -98,6 +99,15 @@ let package = Package(
             dependencies: [
                 "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command-line client: every RPC as a subcommand.
+        .executableTarget(
+            name: "switchboard-cli",
+            dependencies: [
+                "SwitchboardClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

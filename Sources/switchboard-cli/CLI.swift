@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import SwitchboardClient
+
+@main
+struct SwitchboardCLI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard-cli",
+        abstract: "Call a Switchboard server: settings, agents, groups, sessions, agent desks, watch streams.",
+        discussion: """
+            Every RPC of Switchboard's services is a subcommand. Output is a readable table by
+            default, or stable JSON (protobuf's JSON mapping) with --output json.
+
+            Exit codes: 0 success; 64 bad usage; 100 + the gRPC status code when the server (or the
+            connection) answers an error, e.g. 105 NOT_FOUND, 114 UNAVAILABLE.
+            """,
+        version: "0.1.0",
+        subcommands: [Health.self, AgentCommands.self, GroupCommands.self, SessionCommands.self, DeskCommands.self, WatchCommands.self, SettingsCommands.self]
+    )
+}
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "The server, host:port (SWITCHBOARD_SERVER; default 127.0.0.1:7420).")
+    var server: String = ProcessInfo.processInfo.environment["SWITCHBOARD_SERVER"] ?? "127.0.0.1:7420"
+
+    @Option(help: "An API key, sent as 'authorization: Bearer <key>' (SWITCHBOARD_TOKEN).")
+    var token: String = ProcessInfo.processInfo.environment["SWITCHBOARD_TOKEN"] ?? ""
+
+    @Option(help: "Seconds a call may take.")
+    var timeout: Double = 10
+
+    @Option(help: "table or json.")
+    var output: OutputFormat = .table
+
+    func validate() throws {
+        guard parseServer() != nil else { throw ValidationError("--server must be host:port, got '\(server)'") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+    }
+
+    func parseServer() -> (String, Int)? {
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
+            return nil
+        }
+        var host = String(server[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    func client(streaming: Bool = false) -> SwitchboardClient {
+        let (host, port) = parseServer()!
+        var metadata: Metadata = [:]
+        if !token.isEmpty { metadata.add("authorization", "Bearer \(token)") }
+        return SwitchboardClient(
+            host: host, port: port,
+            configuration: .init(defaultTimeout: streaming ? nil : .milliseconds(Int64(timeout * 1000)), metadata: metadata)
+        )
+    }
+
+    /// Runs `body` with a client, printing an RPC error and exiting with 100 + its code.
+    func run(streaming: Bool = false, _ body: (SwitchboardClient) async throws -> Void) async throws {
+        let client = client(streaming: streaming)
+        defer { Task { await client.close() } }
+        do {
+            try await body(client)
+        } catch let error as RPCError {
+            FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
+            throw ExitCode(Int32(100 + error.code.rawValue))
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}

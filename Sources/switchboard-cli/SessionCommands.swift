@@ -1,0 +1,308 @@
+import ArgumentParser
+import SwitchboardClient
+
+// MARK: Sessions (the user gateway's calls)
+
+struct SessionCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session", abstract: "Act as the user gateway: sessions, user messages, ratings.",
+        subcommands: [Create.self, Get.self, Send.self, RequestAgent.self, Messages.self, Position.self, Close.self, Rate.self, Groups.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a session (welcome message sent).", discussion: "Example: switchboard-cli session create user-42 --attribute tier=vip --channel web")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The user's id.") var user: String
+        @Option(name: .customLong("attribute"), help: "key=value, repeatable.") var attributes: [String] = []
+        @Option(help: "The channel, e.g. web.") var channel = ""
+
+        func validate() throws {
+            for attribute in attributes where !attribute.contains("=") {
+                throw ValidationError("--attribute takes key=value, got '\(attribute)'")
+            }
+        }
+
+        func run() async throws {
+            var map: [String: String] = [:]
+            for attribute in attributes {
+                let parts = attribute.split(separator: "=", maxSplits: 1)
+                map[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            try await global.run { client in
+                Output.print(try await client.sessions.createSession(CreateSessionRequest(userID: user, attributes: map, channel: channel)), format: global.output)
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a session.", discussion: "Example: switchboard-cli session get s-01jf...")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.sessions.getSession(GetSessionRequest(sessionID: session)), format: global.output)
+            }
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a message as the user.", discussion: "Example: switchboard-cli session send s-01jf... \"My order is late\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+        @Argument(help: "The text.") var text: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.sessions.sendUserMessage(SendUserMessageRequest(sessionID: session, text: text)), format: global.output)
+            }
+        }
+    }
+
+    struct RequestAgent: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "request-agent", abstract: "Ask for a human agent.", discussion: "Example: switchboard-cli session request-agent s-01jf... --group billing")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+        @Option(help: "The group the user chose.") var group = ""
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.sessions.requestAgent(RequestAgentRequest(sessionID: session, groupID: group)), format: global.output)
+            }
+        }
+    }
+
+    struct Messages: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the transcript.", discussion: "Example: switchboard-cli session messages s-01jf... --after 3")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+        @Option(help: "Only messages after this sequence number.") var after: Int64 = 0
+        @Option(help: "At most this many (1..1000).") var limit: UInt32 = 100
+
+        func run() async throws {
+            try await global.run { client in
+                let page = try await client.sessions.listMessages(ListMessagesRequest(sessionID: session, afterSequence: after, limit: limit))
+                Output.print(list: page.messages, response: page, columns: ["sequence", "sender", "agentId", "text"], format: global.output)
+            }
+        }
+    }
+
+    struct Position: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the place in the queue.", discussion: "Example: switchboard-cli session position s-01jf...")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.sessions.getQueuePosition(GetQueuePositionRequest(sessionID: session)), format: global.output)
+            }
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close the session as the user.", discussion: "Example: switchboard-cli session close s-01jf...")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.sessions.closeSession(CloseSessionRequest(sessionID: session)), format: global.output)
+            }
+        }
+    }
+
+    struct Rate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rate the session (1..5).", discussion: "Example: switchboard-cli session rate s-01jf... 5 --comment \"quick and kind\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+        @Argument(help: "1 (worst) to 5 (best).") var score: UInt32
+        @Option(help: "A comment.") var comment = ""
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.sessions.submitRating(SubmitRatingRequest(sessionID: session, score: score, comment: comment)), format: global.output)
+            }
+        }
+    }
+
+    struct Groups: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the user's group menu.", discussion: "Example: switchboard-cli session groups")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await global.run { client in
+                let menu = try await client.sessions.listGroups(ListSessionGroupsRequest())
+                Output.print(list: menu.groups, response: menu, columns: ["id", "name", "available"], format: global.output)
+            }
+        }
+    }
+}
+
+// MARK: Agent desks
+
+struct DeskCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "desk", abstract: "Act as an agent desk on behalf of an agent.",
+        subcommands: [Accept.self, Send.self, Close.self, Transfer.self, Invite.self, Sessions.self]
+    )
+
+    struct Accept: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Accept an offered session (manual mode).", discussion: "Example: switchboard-cli desk accept alice s-01jf...")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent.") var agent: String
+        @Argument(help: "The session.") var session: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.agents.acceptSession(AgentSessionRequest(agentID: agent, sessionID: session)), format: global.output)
+            }
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a message as the agent.", discussion: "Example: switchboard-cli desk send alice s-01jf... \"Hello, how can I help?\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent.") var agent: String
+        @Argument(help: "The session.") var session: String
+        @Argument(help: "The text.") var text: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.agents.sendAgentMessage(SendAgentMessageRequest(agentID: agent, sessionID: session, text: text)), format: global.output)
+            }
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a session as the agent.", discussion: "Example: switchboard-cli desk close alice s-01jf...")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent.") var agent: String
+        @Argument(help: "The session.") var session: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.agents.closeSession(AgentSessionRequest(agentID: agent, sessionID: session)), format: global.output)
+            }
+        }
+    }
+
+    struct Transfer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Transfer a session to an agent or a group.", discussion: "Example: switchboard-cli desk transfer alice s-01jf... --to-group billing")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent.") var agent: String
+        @Argument(help: "The session.") var session: String
+        @Option(help: "Another agent.") var toAgent: String?
+        @Option(help: "A group.") var toGroup: String?
+
+        func validate() throws {
+            guard (toAgent == nil) != (toGroup == nil) else { throw ValidationError("give exactly one of --to-agent and --to-group") }
+        }
+
+        func run() async throws {
+            let target: TransferSessionRequest.Target = toAgent.map { .toAgentID($0) } ?? .toGroupID(toGroup!)
+            try await global.run { client in
+                Output.print(try await client.agents.transferSession(TransferSessionRequest(agentID: agent, sessionID: session, target: target)), format: global.output)
+            }
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Invite the user to rate.", discussion: "Example: switchboard-cli desk invite alice s-01jf...")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent.") var agent: String
+        @Argument(help: "The session.") var session: String
+
+        func run() async throws {
+            try await global.run { client in
+                Output.print(try await client.agents.inviteRating(AgentSessionRequest(agentID: agent, sessionID: session)), format: global.output)
+            }
+        }
+    }
+
+    struct Sessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the agent's open sessions.", discussion: "Example: switchboard-cli desk sessions alice")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent.") var agent: String
+
+        func run() async throws {
+            try await global.run { client in
+                let list = try await client.agents.listAgentSessions(ListAgentSessionsRequest(agentID: agent))
+                Output.print(list: list.sessions, response: list, columns: ["id", "userId", "state", "groupId"], format: global.output)
+            }
+        }
+    }
+}
+
+// MARK: Watch
+
+struct WatchCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Print events live until interrupted; resumes after a reconnect.",
+        subcommands: [Session.self, Agent.self]
+    )
+
+    struct Session: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Watch a session's events.", discussion: "Example: switchboard-cli watch session s-01jf... --after 0")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The session's id.") var session: String
+        @Option(help: "Events after this sequence number.") var after: Int64 = 0
+        @Option(help: "Stop after this many events (default: run until interrupted).") var count: Int?
+
+        func run() async throws {
+            try await global.run(streaming: true) { client in
+                var seen = 0
+                for try await event in client.watchSession(session, after: after) {
+                    global.output == .json ? print(Output.json(event, compact: true)) : Output.print(event, format: .table)
+                    seen += 1
+                    if let count, seen >= count { break }
+                }
+            }
+        }
+    }
+
+    struct Agent: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Watch an agent's events.", discussion: "Example: switchboard-cli watch agent alice")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The agent's id.") var agent: String
+        @Option(help: "Events after this sequence number.") var after: Int64 = 0
+        @Option(help: "Stop after this many events (default: run until interrupted).") var count: Int?
+
+        func run() async throws {
+            try await global.run(streaming: true) { client in
+                var seen = 0
+                for try await event in client.watchAgent(agent, after: after) {
+                    global.output == .json ? print(Output.json(event, compact: true)) : Output.print(event, format: .table)
+                    seen += 1
+                    if let count, seen >= count { break }
+                }
+            }
+        }
+    }
+}
+
+// MARK: Settings
+
+struct SettingsCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "settings", abstract: "Read the settings.", subcommands: [Get.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the settings and their version.", discussion: "Example: switchboard-cli settings get --output json")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await global.run { client in
+                let document = try await client.settings.getSettings(GetSettingsRequest())
+                switch global.output {
+                case .json: print(Output.json(document))
+                case .table:
+                    print("version  \(document.version)")
+                    if let settings = document.settings {
+                        for (section, fields) in Output.object(settings).sorted(by: { $0.key < $1.key }) {
+                            print("\(section)  \(fields.text)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
