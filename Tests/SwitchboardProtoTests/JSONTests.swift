@@ -84,6 +84,27 @@ struct JSONTests {
         #expect(output.contains("failures 0"), "\(output)")
     }
 
+    @Test("every message reads back the JSON it writes", arguments: _ProtoRegistry.protoNames)
+    func roundTrip(name: String) throws {
+        let type = try #require(zip(_ProtoRegistry.messageTypes, _ProtoRegistry.protoNames).first { $0.1 == name }?.0)
+        #expect(try Self.jsonRoundTrip(type), "\(name) changed in a JSON round trip")
+    }
+
+    @Test("reading accepts .proto field names, enum numbers, 64-bit integers as numbers, and null")
+    func lenientReading() throws {
+        let json = #"{"maybe_text": "x", "color": 2, "i64": 12, "u64": "7", "colors": ["COLOR_RED", 1], "nested": null}"#
+        let message = try JSONDecoder().decode(TestingKitchenSink.self, from: Data(json.utf8))
+        #expect(message == TestingKitchenSink(i64: 12, u64: 7, color: .darkBlue, colors: [.red, .red], maybeText: "x"))
+        #expect(throws: DecodingError.self) {
+            _ = try JSONDecoder().decode(TestingKitchenSink.self, from: Data(#"{"color": "NO_SUCH_COLOR"}"#.utf8))
+        }
+    }
+
+    static func jsonRoundTrip<M: ProtoMessage & _ProtoSampled>(_: M.Type) throws -> Bool {
+        let sample = M._sample
+        return try JSONDecoder().decode(M.self, from: JSONEncoder().encode(sample)) == sample
+    }
+
     static func sample<M: ProtoMessage & _ProtoSampled>(_: M.Type) throws -> ([UInt8], String) {
         let sample = M._sample
         return (try sample.serializedBytes(), try json(sample))

@@ -198,3 +198,17 @@ extension Google_Protobuf_Any: Encodable {
         if !(self.value.isEmpty) { try container.encode(_ProtoJSON.base64(self.value), forKey: _ProtoJSON.Key("value")) }
     }
 }
+
+extension Google_Protobuf_Any: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "typeUrl", "type_url") {
+            self.typeURL = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "value", "value") {
+            self.value = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+    }
+}

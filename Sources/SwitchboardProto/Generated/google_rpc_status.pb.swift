@@ -110,3 +110,20 @@ extension Google_Rpc_Status: Encodable {
         if !self.details.isEmpty { try container.encode(self.details.map { $0 }, forKey: _ProtoJSON.Key("details")) }
     }
 }
+
+extension Google_Rpc_Status: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "code", "code") {
+            self.code = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "message", "message") {
+            self.message = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "details", "details") {
+            self.details = try container.decode([Google_Protobuf_Any].self, forKey: key)
+        }
+    }
+}

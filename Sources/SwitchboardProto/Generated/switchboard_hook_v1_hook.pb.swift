@@ -185,6 +185,34 @@ extension HookAllocateRequest: Encodable {
     }
 }
 
+extension HookAllocateRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "userId", "user_id") {
+            self.userID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.groupID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "attributes", "attributes") {
+            for (entryKey, value) in try container.decode([String: String].self, forKey: key) {
+                self.attributes[entryKey] = value
+            }
+        }
+        if let key = _ProtoJSON.key(container, "eventTimeMs", "event_time_ms") {
+            self.eventTimeMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "idempotencyKey", "idempotency_key") {
+            self.idempotencyKey = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension HookAllocateResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Hook__V1__AllocateResponse
 
@@ -280,6 +308,26 @@ extension HookAllocateResponse: Encodable {
     }
 }
 
+extension HookAllocateResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.decision = .groupID(try container.decode(String.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "agents", "agents") {
+            self.decision = .agents(try container.decode(HookAgentList.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "reject", "reject") {
+            self.decision = .reject(try container.decode(HookRejection.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "automatic", "automatic") {
+            self.decision = .automatic(try container.decode(Bool.self, forKey: key))
+        }
+    }
+}
+
 extension HookAgentList: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Hook__V1__AgentList
 
@@ -359,6 +407,17 @@ extension HookAgentList: Encodable {
     }
 }
 
+extension HookAgentList: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentIds", "agent_ids") {
+            self.agentIDs = try container.decode([String].self, forKey: key)
+        }
+    }
+}
+
 extension HookRejection: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Hook__V1__Rejection
 
@@ -425,5 +484,16 @@ extension HookRejection: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.message.isEmpty) { try container.encode(self.message, forKey: _ProtoJSON.Key("message")) }
+    }
+}
+
+extension HookRejection: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "message", "message") {
+            self.message = try container.decode(String.self, forKey: key)
+        }
     }
 }

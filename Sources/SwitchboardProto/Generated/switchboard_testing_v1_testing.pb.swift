@@ -225,7 +225,7 @@ public struct TestingKitchenSink: Sendable, Hashable {
     }
 
     /// A nested enum.
-    public enum Color: Sendable, Hashable, RawRepresentable {
+    public enum Color: Sendable, Hashable, RawRepresentable, _ProtoEnum {
         /// The default.
         case unspecified
         /// Red.
@@ -244,6 +244,13 @@ public struct TestingKitchenSink: Sendable, Hashable {
             default: self = .unrecognized(rawValue)
             }
         }
+
+        /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+        public static let _protoNumbers: [String: Int32] = [
+            "COLOR_UNSPECIFIED": 0,
+            "COLOR_RED": 1,
+            "COLOR_DARK_BLUE": 2,
+        ]
 
         /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
         public var protoName: String? {
@@ -384,6 +391,29 @@ extension TestingEchoRequest: Encodable {
     }
 }
 
+extension TestingEchoRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "payload", "payload") {
+            self.payload = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "text", "text") {
+            self.text = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "delayMs", "delay_ms") {
+            self.delayMs = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "failCode", "fail_code") {
+            self.failCode = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "echoMetadata", "echo_metadata") {
+            self.echoMetadata = try container.decode([String].self, forKey: key)
+        }
+    }
+}
+
 extension TestingEchoResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Testing__V1__EchoResponse
 
@@ -482,6 +512,28 @@ extension TestingEchoResponse: Encodable {
     }
 }
 
+extension TestingEchoResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "payload", "payload") {
+            self.payload = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "text", "text") {
+            self.text = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "index", "index") {
+            self.index = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "metadata", "metadata") {
+            for (entryKey, value) in try container.decode([String: String].self, forKey: key) {
+                self.metadata[entryKey] = value
+            }
+        }
+    }
+}
+
 extension TestingExpandRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__Testing__V1__ExpandRequest
 
@@ -557,6 +609,26 @@ extension TestingExpandRequest: Encodable {
         if !(self.payload.isEmpty) { try container.encode(_ProtoJSON.base64(self.payload), forKey: _ProtoJSON.Key("payload")) }
         if !(self.failCode == 0) { try container.encode(self.failCode, forKey: _ProtoJSON.Key("failCode")) }
         if !(self.intervalMs == 0) { try container.encode(self.intervalMs, forKey: _ProtoJSON.Key("intervalMs")) }
+    }
+}
+
+extension TestingExpandRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "count", "count") {
+            self.count = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "payload", "payload") {
+            self.payload = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "failCode", "fail_code") {
+            self.failCode = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "intervalMs", "interval_ms") {
+            self.intervalMs = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
     }
 }
 
@@ -895,6 +967,130 @@ extension TestingKitchenSink: Encodable {
     }
 }
 
+extension TestingKitchenSink: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "text", "text") {
+            self.text = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "blob", "blob") {
+            self.blob = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "i32", "i32") {
+            self.i32 = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "i64", "i64") {
+            self.i64 = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "u32", "u32") {
+            self.u32 = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "u64", "u64") {
+            self.u64 = try container.decode(_ProtoJSON.Integer<UInt64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "s32", "s32") {
+            self.s32 = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "s64", "s64") {
+            self.s64 = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "f32", "f32") {
+            self.f32 = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "f64", "f64") {
+            self.f64 = try container.decode(_ProtoJSON.Integer<UInt64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "sf32", "sf32") {
+            self.sf32 = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "sf64", "sf64") {
+            self.sf64 = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "flag", "flag") {
+            self.flag = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "real", "real") {
+            self.real = try container.decode(Float.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "precise", "precise") {
+            self.precise = try container.decode(Double.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "color", "color") {
+            self.color = try container.decode(_ProtoJSON.Enum<TestingKitchenSink.Color>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "nested", "nested") {
+            self.nested = try container.decode(TestingKitchenSink.Nested.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "texts", "texts") {
+            self.texts = try container.decode([String].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "blobs", "blobs") {
+            self.blobs = try container.decode([_ProtoJSON.Bytes].self, forKey: key).map { $0.value }
+        }
+        if let key = _ProtoJSON.key(container, "numbers", "numbers") {
+            self.numbers = try container.decode([_ProtoJSON.Integer<Int64>].self, forKey: key).map { $0.value }
+        }
+        if let key = _ProtoJSON.key(container, "nesteds", "nesteds") {
+            self.nesteds = try container.decode([TestingKitchenSink.Nested].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "colors", "colors") {
+            self.colors = try container.decode([_ProtoJSON.Enum<TestingKitchenSink.Color>].self, forKey: key).map { $0.value }
+        }
+        if let key = _ProtoJSON.key(container, "labels", "labels") {
+            for (entryKey, value) in try container.decode([String: String].self, forKey: key) {
+                self.labels[entryKey] = value
+            }
+        }
+        if let key = _ProtoJSON.key(container, "counters", "counters") {
+            for (entryKey, value) in try container.decode([String: _ProtoJSON.Integer<Int64>].self, forKey: key) {
+                self.counters[entryKey] = value.value
+            }
+        }
+        if let key = _ProtoJSON.key(container, "nestedByName", "nested_by_name") {
+            for (entryKey, value) in try container.decode([String: TestingKitchenSink.Nested].self, forKey: key) {
+                self.nestedByName[entryKey] = value
+            }
+        }
+        if let key = _ProtoJSON.key(container, "maybeText", "maybe_text") {
+            self.maybeText = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "maybeCount", "maybe_count") {
+            self.maybeCount = try container.decode(_ProtoJSON.Integer<Int32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "choiceText", "choice_text") {
+            self.choice = .choiceText(try container.decode(String.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "choiceNumber", "choice_number") {
+            self.choice = .choiceNumber(try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value)
+        }
+        if let key = _ProtoJSON.key(container, "choiceNested", "choice_nested") {
+            self.choice = .choiceNested(try container.decode(TestingKitchenSink.Nested.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "choiceColor", "choice_color") {
+            self.choice = .choiceColor(try container.decode(_ProtoJSON.Enum<TestingKitchenSink.Color>.self, forKey: key).value)
+        }
+        if let key = _ProtoJSON.key(container, "flags", "flags") {
+            self.flags = try container.decode([Bool].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "reals", "reals") {
+            self.reals = try container.decode([Double].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "outside", "outside") {
+            self.outside = try container.decode(TestingOutside.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "namesById", "names_by_id") {
+            for (entryKey, value) in try container.decode([String: String].self, forKey: key) {
+                guard let mapKey = Int32(entryKey) else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "map key \(entryKey) is not a Int32")
+                }
+                self.namesByID[mapKey] = value
+            }
+        }
+    }
+}
+
 extension TestingKitchenSink.Nested: _ProtoBridged {
     typealias CMessage = Switchboard__Testing__V1__KitchenSink__Nested
 
@@ -929,6 +1125,20 @@ extension TestingKitchenSink.Nested: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
         if !(self.value == 0) { try container.encode(String(self.value), forKey: _ProtoJSON.Key("value")) }
+    }
+}
+
+extension TestingKitchenSink.Nested: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "name", "name") {
+            self.name = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "value", "value") {
+            self.value = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -998,5 +1208,16 @@ extension TestingOutside: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if let value = self.nested { try container.encode(value, forKey: _ProtoJSON.Key("nested")) }
+    }
+}
+
+extension TestingOutside: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "nested", "nested") {
+            self.nested = try container.decode(TestingKitchenSink.Nested.self, forKey: key)
+        }
     }
 }

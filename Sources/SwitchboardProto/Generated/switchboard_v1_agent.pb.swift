@@ -466,7 +466,7 @@ public struct ListGroupAgentsRequest: Sendable, Hashable {
 }
 
 /// An agent's availability.
-public enum AgentStatus: Sendable, Hashable, RawRepresentable {
+public enum AgentStatus: Sendable, Hashable, RawRepresentable, _ProtoEnum {
     /// Not set; rejected.
     case unspecified
     /// Not working: receives no sessions.
@@ -488,6 +488,14 @@ public enum AgentStatus: Sendable, Hashable, RawRepresentable {
         default: self = .unrecognized(rawValue)
         }
     }
+
+    /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+    public static let _protoNumbers: [String: Int32] = [
+        "AGENT_STATUS_UNSPECIFIED": 0,
+        "AGENT_STATUS_OFFLINE": 1,
+        "AGENT_STATUS_ONLINE": 2,
+        "AGENT_STATUS_BREAK": 3,
+    ]
 
     /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
     public var protoName: String? {
@@ -581,6 +589,20 @@ extension WatchAgentRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
         if !(self.afterSequence == 0) { try container.encode(String(self.afterSequence), forKey: _ProtoJSON.Key("afterSequence")) }
+    }
+}
+
+extension WatchAgentRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "afterSequence", "after_sequence") {
+            self.afterSequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -703,6 +725,44 @@ extension AgentEvent: Encodable {
     }
 }
 
+extension AgentEvent: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sequence", "sequence") {
+            self.sequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "createdAtMs", "created_at_ms") {
+            self.createdAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "offered", "offered") {
+            self.event = .offered(try container.decode(SessionOffer.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "assignedSessionId", "assigned_session_id") {
+            self.event = .assignedSessionID(try container.decode(String.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "offerExpiredSessionId", "offer_expired_session_id") {
+            self.event = .offerExpiredSessionID(try container.decode(String.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "userMessage", "user_message") {
+            self.event = .userMessage(try container.decode(Message.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "closed", "closed") {
+            self.event = .closed(try container.decode(SessionClosure.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "transferredAwaySessionId", "transferred_away_session_id") {
+            self.event = .transferredAwaySessionID(try container.decode(String.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "statusChanged", "status_changed") {
+            self.event = .statusChanged(try container.decode(_ProtoJSON.Enum<AgentStatus>.self, forKey: key).value)
+        }
+    }
+}
+
 extension SessionOffer: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionOffer
 
@@ -772,6 +832,20 @@ extension SessionOffer: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
         if !(self.deadlineMs == 0) { try container.encode(String(self.deadlineMs), forKey: _ProtoJSON.Key("deadlineMs")) }
+    }
+}
+
+extension SessionOffer: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "deadlineMs", "deadline_ms") {
+            self.deadlineMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -847,6 +921,20 @@ extension SessionClosure: Encodable {
     }
 }
 
+extension SessionClosure: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "reason", "reason") {
+            self.reason = try container.decode(_ProtoJSON.Enum<CloseReason>.self, forKey: key).value
+        }
+    }
+}
+
 extension AgentSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__AgentSessionRequest
 
@@ -916,6 +1004,20 @@ extension AgentSessionRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
+}
+
+extension AgentSessionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -991,6 +1093,23 @@ extension SendAgentMessageRequest: Encodable {
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
         if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+    }
+}
+
+extension SendAgentMessageRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "text", "text") {
+            self.text = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1085,6 +1204,26 @@ extension TransferSessionRequest: Encodable {
     }
 }
 
+extension TransferSessionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "toAgentId", "to_agent_id") {
+            self.target = .toAgentID(try container.decode(String.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "toGroupId", "to_group_id") {
+            self.target = .toGroupID(try container.decode(String.self, forKey: key))
+        }
+    }
+}
+
 extension ListAgentSessionsRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__ListAgentSessionsRequest
 
@@ -1151,6 +1290,17 @@ extension ListAgentSessionsRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+    }
+}
+
+extension ListAgentSessionsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1231,6 +1381,17 @@ extension ListAgentSessionsResponse: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !self.sessions.isEmpty { try container.encode(self.sessions.map { $0 }, forKey: _ProtoJSON.Key("sessions")) }
+    }
+}
+
+extension ListAgentSessionsResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessions", "sessions") {
+            self.sessions = try container.decode([Session].self, forKey: key)
+        }
     }
 }
 
@@ -1336,6 +1497,35 @@ extension Agent: Encodable {
     }
 }
 
+extension Agent: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "displayName", "display_name") {
+            self.displayName = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "maxSessions", "max_sessions") {
+            self.maxSessions = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "status", "status") {
+            self.status = try container.decode(_ProtoJSON.Enum<AgentStatus>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "groupIds", "group_ids") {
+            self.groupIDs = try container.decode([String].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "statusChangedAtMs", "status_changed_at_ms") {
+            self.statusChangedAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "createdAtMs", "created_at_ms") {
+            self.createdAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+    }
+}
+
 extension Group: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__Group
 
@@ -1411,6 +1601,26 @@ extension Group: Encodable {
         if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
         if !(self.memberCount == 0) { try container.encode(self.memberCount, forKey: _ProtoJSON.Key("memberCount")) }
         if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+    }
+}
+
+extension Group: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "name", "name") {
+            self.name = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "memberCount", "member_count") {
+            self.memberCount = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "createdAtMs", "created_at_ms") {
+            self.createdAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -1491,6 +1701,23 @@ extension CreateAgentRequest: Encodable {
         if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
         if !(self.displayName.isEmpty) { try container.encode(self.displayName, forKey: _ProtoJSON.Key("displayName")) }
         if let value = self.maxSessions { try container.encode(value, forKey: _ProtoJSON.Key("maxSessions")) }
+    }
+}
+
+extension CreateAgentRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "displayName", "display_name") {
+            self.displayName = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "maxSessions", "max_sessions") {
+            self.maxSessions = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
     }
 }
 
@@ -1579,6 +1806,23 @@ extension UpdateAgentRequest: Encodable {
     }
 }
 
+extension UpdateAgentRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "displayName", "display_name") {
+            self.displayName = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "maxSessions", "max_sessions") {
+            self.maxSessions = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+    }
+}
+
 extension GetAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetAgentRequest
 
@@ -1645,6 +1889,17 @@ extension GetAgentRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+    }
+}
+
+extension GetAgentRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1717,6 +1972,20 @@ extension ListAgentsRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
         if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
+    }
+}
+
+extension ListAgentsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "pageSize", "page_size") {
+            self.pageSize = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "pageToken", "page_token") {
+            self.pageToken = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1803,6 +2072,20 @@ extension ListAgentsResponse: Encodable {
     }
 }
 
+extension ListAgentsResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "agents", "agents") {
+            self.agents = try container.decode([Agent].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "nextPageToken", "next_page_token") {
+            self.nextPageToken = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension DeleteAgentRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__DeleteAgentRequest
 
@@ -1872,6 +2155,17 @@ extension DeleteAgentRequest: Encodable {
     }
 }
 
+extension DeleteAgentRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension DeleteAgentResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__DeleteAgentResponse
 
@@ -1935,6 +2229,13 @@ extension DeleteAgentResponse: Encodable {
     /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
+}
+
+extension DeleteAgentResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
     }
 }
 
@@ -2010,6 +2311,20 @@ extension SetAgentStatusRequest: Encodable {
     }
 }
 
+extension SetAgentStatusRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "status", "status") {
+            self.status = try container.decode(_ProtoJSON.Enum<AgentStatus>.self, forKey: key).value
+        }
+    }
+}
+
 extension CreateGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__CreateGroupRequest
 
@@ -2079,6 +2394,20 @@ extension CreateGroupRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
         if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
+    }
+}
+
+extension CreateGroupRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "name", "name") {
+            self.name = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -2154,6 +2483,20 @@ extension RenameGroupRequest: Encodable {
     }
 }
 
+extension RenameGroupRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "name", "name") {
+            self.name = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension GetGroupRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetGroupRequest
 
@@ -2220,6 +2563,17 @@ extension GetGroupRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
+    }
+}
+
+extension GetGroupRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -2292,6 +2646,17 @@ extension DeleteGroupRequest: Encodable {
     }
 }
 
+extension DeleteGroupRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension DeleteGroupResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__DeleteGroupResponse
 
@@ -2355,6 +2720,13 @@ extension DeleteGroupResponse: Encodable {
     /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
+}
+
+extension DeleteGroupResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
     }
 }
 
@@ -2427,6 +2799,20 @@ extension ListGroupsRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
         if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
+    }
+}
+
+extension ListGroupsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "pageSize", "page_size") {
+            self.pageSize = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "pageToken", "page_token") {
+            self.pageToken = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -2513,6 +2899,20 @@ extension ListGroupsResponse: Encodable {
     }
 }
 
+extension ListGroupsResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "groups", "groups") {
+            self.groups = try container.decode([Group].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "nextPageToken", "next_page_token") {
+            self.nextPageToken = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension GroupMemberRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GroupMemberRequest
 
@@ -2582,6 +2982,20 @@ extension GroupMemberRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+    }
+}
+
+extension GroupMemberRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.groupID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -2657,5 +3071,22 @@ extension ListGroupAgentsRequest: Encodable {
         if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
         if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
         if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
+    }
+}
+
+extension ListGroupAgentsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.groupID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "pageSize", "page_size") {
+            self.pageSize = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "pageToken", "page_token") {
+            self.pageToken = try container.decode(String.self, forKey: key)
+        }
     }
 }

@@ -31,7 +31,7 @@ public struct HealthCheckResponse: Sendable, Hashable {
     }
 
     /// Whether calls are being served.
-    public enum ServingStatus: Sendable, Hashable, RawRepresentable {
+    public enum ServingStatus: Sendable, Hashable, RawRepresentable, _ProtoEnum {
         /// Not known; never sent by Switchboard.
         case unspecified
         /// Calls are being served.
@@ -50,6 +50,13 @@ public struct HealthCheckResponse: Sendable, Hashable {
             default: self = .unrecognized(rawValue)
             }
         }
+
+        /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+        public static let _protoNumbers: [String: Int32] = [
+            "SERVING_STATUS_UNSPECIFIED": 0,
+            "SERVING_STATUS_SERVING": 1,
+            "SERVING_STATUS_NOT_SERVING": 2,
+        ]
 
         /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
         public var protoName: String? {
@@ -142,6 +149,17 @@ extension HealthCheckRequest: Encodable {
     }
 }
 
+extension HealthCheckRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "service", "service") {
+            self.service = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension HealthCheckResponse: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__HealthCheckResponse
 
@@ -211,5 +229,19 @@ extension HealthCheckResponse: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.status.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.status.protoName, number: self.status.rawValue), forKey: _ProtoJSON.Key("status")) }
         if !(self.serverVersion.isEmpty) { try container.encode(self.serverVersion, forKey: _ProtoJSON.Key("serverVersion")) }
+    }
+}
+
+extension HealthCheckResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "status", "status") {
+            self.status = try container.decode(_ProtoJSON.Enum<HealthCheckResponse.ServingStatus>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "serverVersion", "server_version") {
+            self.serverVersion = try container.decode(String.self, forKey: key)
+        }
     }
 }

@@ -400,7 +400,7 @@ public struct SessionGroup: Sendable, Hashable {
 }
 
 /// Where a session is in its life.
-public enum SessionState: Sendable, Hashable, RawRepresentable {
+public enum SessionState: Sendable, Hashable, RawRepresentable, _ProtoEnum {
     /// Not set.
     case unspecified
     /// With the bot: created, or back after a failed transfer or outside working hours.
@@ -428,6 +428,16 @@ public enum SessionState: Sendable, Hashable, RawRepresentable {
         default: self = .unrecognized(rawValue)
         }
     }
+
+    /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+    public static let _protoNumbers: [String: Int32] = [
+        "SESSION_STATE_UNSPECIFIED": 0,
+        "SESSION_STATE_BOT": 1,
+        "SESSION_STATE_QUEUED": 2,
+        "SESSION_STATE_OFFERED": 3,
+        "SESSION_STATE_ACTIVE": 4,
+        "SESSION_STATE_CLOSED": 5,
+    ]
 
     /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
     public var protoName: String? {
@@ -457,7 +467,7 @@ public enum SessionState: Sendable, Hashable, RawRepresentable {
 }
 
 /// Why a session closed.
-public enum CloseReason: Sendable, Hashable, RawRepresentable {
+public enum CloseReason: Sendable, Hashable, RawRepresentable, _ProtoEnum {
     /// Not closed.
     case unspecified
     /// The user closed it.
@@ -482,6 +492,15 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable {
         default: self = .unrecognized(rawValue)
         }
     }
+
+    /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+    public static let _protoNumbers: [String: Int32] = [
+        "CLOSE_REASON_UNSPECIFIED": 0,
+        "CLOSE_REASON_USER_ENDED": 1,
+        "CLOSE_REASON_AGENT_ENDED": 2,
+        "CLOSE_REASON_USER_TIMEOUT": 3,
+        "CLOSE_REASON_ADMIN": 4,
+    ]
 
     /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
     public var protoName: String? {
@@ -509,7 +528,7 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable {
 }
 
 /// Who wrote a message.
-public enum Sender: Sendable, Hashable, RawRepresentable {
+public enum Sender: Sendable, Hashable, RawRepresentable, _ProtoEnum {
     /// Not set.
     case unspecified
     /// The user.
@@ -531,6 +550,14 @@ public enum Sender: Sendable, Hashable, RawRepresentable {
         default: self = .unrecognized(rawValue)
         }
     }
+
+    /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+    public static let _protoNumbers: [String: Int32] = [
+        "SENDER_UNSPECIFIED": 0,
+        "SENDER_USER": 1,
+        "SENDER_AGENT": 2,
+        "SENDER_SYSTEM": 3,
+    ]
 
     /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
     public var protoName: String? {
@@ -556,7 +583,7 @@ public enum Sender: Sendable, Hashable, RawRepresentable {
 }
 
 /// Which prompt a system message is.
-public enum Prompt: Sendable, Hashable, RawRepresentable {
+public enum Prompt: Sendable, Hashable, RawRepresentable, _ProtoEnum {
     /// Not a prompt.
     case unspecified
     /// `PROMPT_WELCOME` (1).
@@ -599,6 +626,21 @@ public enum Prompt: Sendable, Hashable, RawRepresentable {
         default: self = .unrecognized(rawValue)
         }
     }
+
+    /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+    public static let _protoNumbers: [String: Int32] = [
+        "PROMPT_UNSPECIFIED": 0,
+        "PROMPT_WELCOME": 1,
+        "PROMPT_MANUAL_ACCESS_IN_PROGRESS": 2,
+        "PROMPT_TRANSFER_SUCCEEDED": 3,
+        "PROMPT_TRANSFER_FAILED": 4,
+        "PROMPT_AFTER_HOURS": 5,
+        "PROMPT_QUEUE": 6,
+        "PROMPT_TIMEOUT_CLOSURE": 7,
+        "PROMPT_PROACTIVE_CLOSURE": 8,
+        "PROMPT_RATING_INVITATION": 9,
+        "PROMPT_RATING_SUBMITTED": 10,
+    ]
 
     /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
     public var protoName: String? {
@@ -706,6 +748,20 @@ extension WatchSessionRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
         if !(self.afterSequence == 0) { try container.encode(String(self.afterSequence), forKey: _ProtoJSON.Key("afterSequence")) }
+    }
+}
+
+extension WatchSessionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "afterSequence", "after_sequence") {
+            self.afterSequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -818,6 +874,38 @@ extension SessionEvent: Encodable {
     }
 }
 
+extension SessionEvent: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sequence", "sequence") {
+            self.sequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "createdAtMs", "created_at_ms") {
+            self.createdAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "message", "message") {
+            self.event = .message(try container.decode(Message.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "stateChanged", "state_changed") {
+            self.event = .stateChanged(try container.decode(SessionStateChange.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "queuePosition", "queue_position") {
+            self.event = .queuePosition(try container.decode(QueuePosition.self, forKey: key))
+        }
+        if let key = _ProtoJSON.key(container, "ratingInvitedUntilMs", "rating_invited_until_ms") {
+            self.event = .ratingInvitedUntilMs(try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value)
+        }
+        if let key = _ProtoJSON.key(container, "rated", "rated") {
+            self.event = .rated(try container.decode(SessionRating.self, forKey: key))
+        }
+    }
+}
+
 extension SessionStateChange: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionStateChange
 
@@ -893,6 +981,26 @@ extension SessionStateChange: Encodable {
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
         if !(self.groupID.isEmpty) { try container.encode(self.groupID, forKey: _ProtoJSON.Key("groupId")) }
         if !(self.closeReason.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.closeReason.protoName, number: self.closeReason.rawValue), forKey: _ProtoJSON.Key("closeReason")) }
+    }
+}
+
+extension SessionStateChange: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "state", "state") {
+            self.state = try container.decode(_ProtoJSON.Enum<SessionState>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.groupID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "closeReason", "close_reason") {
+            self.closeReason = try container.decode(_ProtoJSON.Enum<CloseReason>.self, forKey: key).value
+        }
     }
 }
 
@@ -1032,6 +1140,61 @@ extension Session: Encodable {
     }
 }
 
+extension Session: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "userId", "user_id") {
+            self.userID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "channel", "channel") {
+            self.channel = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "attributes", "attributes") {
+            for (entryKey, value) in try container.decode([String: String].self, forKey: key) {
+                self.attributes[entryKey] = value
+            }
+        }
+        if let key = _ProtoJSON.key(container, "state", "state") {
+            self.state = try container.decode(_ProtoJSON.Enum<SessionState>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.groupID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "createdAtMs", "created_at_ms") {
+            self.createdAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "offerDeadlineMs", "offer_deadline_ms") {
+            self.offerDeadlineMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "userTimeoutAtMs", "user_timeout_at_ms") {
+            self.userTimeoutAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "closeReason", "close_reason") {
+            self.closeReason = try container.decode(_ProtoJSON.Enum<CloseReason>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "closedAtMs", "closed_at_ms") {
+            self.closedAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "rating", "rating") {
+            self.rating = try container.decode(SessionRating.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "ratingDeadlineMs", "rating_deadline_ms") {
+            self.ratingDeadlineMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "lastSequence", "last_sequence") {
+            self.lastSequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+    }
+}
+
 extension SessionRating: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionRating
 
@@ -1107,6 +1270,26 @@ extension SessionRating: Encodable {
         if !(self.label.isEmpty) { try container.encode(self.label, forKey: _ProtoJSON.Key("label")) }
         if !(self.comment.isEmpty) { try container.encode(self.comment, forKey: _ProtoJSON.Key("comment")) }
         if !(self.submittedAtMs == 0) { try container.encode(String(self.submittedAtMs), forKey: _ProtoJSON.Key("submittedAtMs")) }
+    }
+}
+
+extension SessionRating: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "score", "score") {
+            self.score = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "label", "label") {
+            self.label = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "comment", "comment") {
+            self.comment = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "submittedAtMs", "submitted_at_ms") {
+            self.submittedAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -1194,6 +1377,35 @@ extension Message: Encodable {
         if !(self.prompt.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.prompt.protoName, number: self.prompt.rawValue), forKey: _ProtoJSON.Key("prompt")) }
         if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
         if !(self.createdAtMs == 0) { try container.encode(String(self.createdAtMs), forKey: _ProtoJSON.Key("createdAtMs")) }
+    }
+}
+
+extension Message: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sequence", "sequence") {
+            self.sequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "sender", "sender") {
+            self.sender = try container.decode(_ProtoJSON.Enum<Sender>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
+            self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "prompt", "prompt") {
+            self.prompt = try container.decode(_ProtoJSON.Enum<Prompt>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "text", "text") {
+            self.text = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "createdAtMs", "created_at_ms") {
+            self.createdAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
     }
 }
 
@@ -1292,6 +1504,25 @@ extension CreateSessionRequest: Encodable {
     }
 }
 
+extension CreateSessionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "userId", "user_id") {
+            self.userID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "attributes", "attributes") {
+            for (entryKey, value) in try container.decode([String: String].self, forKey: key) {
+                self.attributes[entryKey] = value
+            }
+        }
+        if let key = _ProtoJSON.key(container, "channel", "channel") {
+            self.channel = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension SendUserMessageRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SendUserMessageRequest
 
@@ -1361,6 +1592,20 @@ extension SendUserMessageRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
         if !(self.text.isEmpty) { try container.encode(self.text, forKey: _ProtoJSON.Key("text")) }
+    }
+}
+
+extension SendUserMessageRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "text", "text") {
+            self.text = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1436,6 +1681,20 @@ extension RequestAgentRequest: Encodable {
     }
 }
 
+extension RequestAgentRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "groupId", "group_id") {
+            self.groupID = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension GetSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetSessionRequest
 
@@ -1502,6 +1761,17 @@ extension GetSessionRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
+}
+
+extension GetSessionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1577,6 +1847,23 @@ extension ListMessagesRequest: Encodable {
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
         if !(self.afterSequence == 0) { try container.encode(String(self.afterSequence), forKey: _ProtoJSON.Key("afterSequence")) }
         if !(self.limit == 0) { try container.encode(self.limit, forKey: _ProtoJSON.Key("limit")) }
+    }
+}
+
+extension ListMessagesRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "afterSequence", "after_sequence") {
+            self.afterSequence = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "limit", "limit") {
+            self.limit = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
     }
 }
 
@@ -1663,6 +1950,20 @@ extension ListMessagesResponse: Encodable {
     }
 }
 
+extension ListMessagesResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "messages", "messages") {
+            self.messages = try container.decode([Message].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "more", "more") {
+            self.more = try container.decode(Bool.self, forKey: key)
+        }
+    }
+}
+
 extension GetQueuePositionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__GetQueuePositionRequest
 
@@ -1729,6 +2030,17 @@ extension GetQueuePositionRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
+}
+
+extension GetQueuePositionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1810,6 +2122,26 @@ extension QueuePosition: Encodable {
     }
 }
 
+extension QueuePosition: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "queued", "queued") {
+            self.queued = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "position", "position") {
+            self.position = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "waitingAhead", "waiting_ahead") {
+            self.waitingAhead = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+    }
+}
+
 extension CloseSessionRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__CloseSessionRequest
 
@@ -1876,6 +2208,17 @@ extension CloseSessionRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.sessionID.isEmpty) { try container.encode(self.sessionID, forKey: _ProtoJSON.Key("sessionId")) }
+    }
+}
+
+extension CloseSessionRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1954,6 +2297,23 @@ extension SubmitRatingRequest: Encodable {
     }
 }
 
+extension SubmitRatingRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "sessionId", "session_id") {
+            self.sessionID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "score", "score") {
+            self.score = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "comment", "comment") {
+            self.comment = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension ListSessionGroupsRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__ListSessionGroupsRequest
 
@@ -2017,6 +2377,13 @@ extension ListSessionGroupsRequest: Encodable {
     /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+    }
+}
+
+extension ListSessionGroupsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
     }
 }
 
@@ -2100,6 +2467,17 @@ extension ListSessionGroupsResponse: Encodable {
     }
 }
 
+extension ListSessionGroupsResponse: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "groups", "groups") {
+            self.groups = try container.decode([SessionGroup].self, forKey: key)
+        }
+    }
+}
+
 extension SessionGroup: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SessionGroup
 
@@ -2172,5 +2550,22 @@ extension SessionGroup: Encodable {
         if !(self.id.isEmpty) { try container.encode(self.id, forKey: _ProtoJSON.Key("id")) }
         if !(self.name.isEmpty) { try container.encode(self.name, forKey: _ProtoJSON.Key("name")) }
         if !(!self.available) { try container.encode(self.available, forKey: _ProtoJSON.Key("available")) }
+    }
+}
+
+extension SessionGroup: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "id", "id") {
+            self.id = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "name", "name") {
+            self.name = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "available", "available") {
+            self.available = try container.decode(Bool.self, forKey: key)
+        }
     }
 }

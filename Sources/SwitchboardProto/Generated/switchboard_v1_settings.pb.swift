@@ -146,7 +146,7 @@ public struct Settings: Sendable, Hashable {
         }
 
         /// The allocation policy.
-        public enum Policy: Sendable, Hashable, RawRepresentable {
+        public enum Policy: Sendable, Hashable, RawRepresentable, _ProtoEnum {
             /// Not set; rejected on update.
             case unspecified
             /// The agent that has gone longest without a new session, among all agents.
@@ -168,6 +168,14 @@ public struct Settings: Sendable, Hashable {
                 default: self = .unrecognized(rawValue)
                 }
             }
+
+            /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+            public static let _protoNumbers: [String: Int32] = [
+                "POLICY_UNSPECIFIED": 0,
+                "POLICY_AUTOMATIC": 1,
+                "POLICY_USER_SELECTS_GROUP": 2,
+                "POLICY_BUSINESS_SERVER": 3,
+            ]
 
             /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
             public var protoName: String? {
@@ -193,7 +201,7 @@ public struct Settings: Sendable, Hashable {
         }
 
         /// What to do when the business server's hook fails (deadline, error, bad answer).
-        public enum Fallback: Sendable, Hashable, RawRepresentable {
+        public enum Fallback: Sendable, Hashable, RawRepresentable, _ProtoEnum {
             /// Not set; rejected on update.
             case unspecified
             /// Allocate automatically.
@@ -212,6 +220,13 @@ public struct Settings: Sendable, Hashable {
                 default: self = .unrecognized(rawValue)
                 }
             }
+
+            /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+            public static let _protoNumbers: [String: Int32] = [
+                "FALLBACK_UNSPECIFIED": 0,
+                "FALLBACK_AUTOMATIC": 1,
+                "FALLBACK_TRANSFER_FAILED": 2,
+            ]
 
             /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
             public var protoName: String? {
@@ -254,7 +269,7 @@ public struct Settings: Sendable, Hashable {
         }
 
         /// The service mode.
-        public enum Mode: Sendable, Hashable, RawRepresentable {
+        public enum Mode: Sendable, Hashable, RawRepresentable, _ProtoEnum {
             /// Not set; rejected on update.
             case unspecified
             /// An assigned session is active at once.
@@ -273,6 +288,13 @@ public struct Settings: Sendable, Hashable {
                 default: self = .unrecognized(rawValue)
                 }
             }
+
+            /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+            public static let _protoNumbers: [String: Int32] = [
+                "MODE_UNSPECIFIED": 0,
+                "MODE_AUTOMATIC": 1,
+                "MODE_MANUAL": 2,
+            ]
 
             /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
             public var protoName: String? {
@@ -358,7 +380,7 @@ public struct Settings: Sendable, Hashable {
         }
 
         /// A day of the week.
-        public enum Weekday: Sendable, Hashable, RawRepresentable {
+        public enum Weekday: Sendable, Hashable, RawRepresentable, _ProtoEnum {
             /// Not set; rejected.
             case unspecified
             /// `WEEKDAY_MONDAY` (1).
@@ -392,6 +414,18 @@ public struct Settings: Sendable, Hashable {
                 default: self = .unrecognized(rawValue)
                 }
             }
+
+            /// The numbers of the names in the `.proto` file, for reading protobuf's JSON.
+            public static let _protoNumbers: [String: Int32] = [
+                "WEEKDAY_UNSPECIFIED": 0,
+                "WEEKDAY_MONDAY": 1,
+                "WEEKDAY_TUESDAY": 2,
+                "WEEKDAY_WEDNESDAY": 3,
+                "WEEKDAY_THURSDAY": 4,
+                "WEEKDAY_FRIDAY": 5,
+                "WEEKDAY_SATURDAY": 6,
+                "WEEKDAY_SUNDAY": 7,
+            ]
 
             /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
             public var protoName: String? {
@@ -572,6 +606,13 @@ extension GetSettingsRequest: Encodable {
     }
 }
 
+extension GetSettingsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+}
+
 extension SettingsDocument: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__SettingsDocument
 
@@ -647,6 +688,23 @@ extension SettingsDocument: Encodable {
     }
 }
 
+extension SettingsDocument: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "settings", "settings") {
+            self.settings = try container.decode(Settings.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "version", "version") {
+            self.version = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "updatedAtMs", "updated_at_ms") {
+            self.updatedAtMs = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+    }
+}
+
 extension UpdateSettingsRequest: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Switchboard__V1__UpdateSettingsRequest
 
@@ -716,6 +774,20 @@ extension UpdateSettingsRequest: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.expectedVersion == 0) { try container.encode(String(self.expectedVersion), forKey: _ProtoJSON.Key("expectedVersion")) }
         if let value = self.settings { try container.encode(value, forKey: _ProtoJSON.Key("settings")) }
+    }
+}
+
+extension UpdateSettingsRequest: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "expectedVersion", "expected_version") {
+            self.expectedVersion = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "settings", "settings") {
+            self.settings = try container.decode(Settings.self, forKey: key)
+        }
     }
 }
 
@@ -806,6 +878,35 @@ extension Settings: Encodable {
     }
 }
 
+extension Settings: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "prompts", "prompts") {
+            self.prompts = try container.decode(Settings.Prompts.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "allocation", "allocation") {
+            self.allocation = try container.decode(Settings.Allocation.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "serviceMode", "service_mode") {
+            self.serviceMode = try container.decode(Settings.ServiceMode.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "queue", "queue") {
+            self.queue = try container.decode(Settings.Queue.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "closure", "closure") {
+            self.closure = try container.decode(Settings.Closure.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "workingHours", "working_hours") {
+            self.workingHours = try container.decode(Settings.WorkingHours.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "rating", "rating") {
+            self.rating = try container.decode(Settings.Rating.self, forKey: key)
+        }
+    }
+}
+
 extension Settings.Prompts: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__Prompts
 
@@ -861,6 +962,38 @@ extension Settings.Prompts: Encodable {
     }
 }
 
+extension Settings.Prompts: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "welcome", "welcome") {
+            self.welcome = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "manualAccessInProgress", "manual_access_in_progress") {
+            self.manualAccessInProgress = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "transferSucceeded", "transfer_succeeded") {
+            self.transferSucceeded = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "transferFailed", "transfer_failed") {
+            self.transferFailed = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "afterHours", "after_hours") {
+            self.afterHours = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "queueMessage", "queue_message") {
+            self.queueMessage = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "timeoutClosure", "timeout_closure") {
+            self.timeoutClosure = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "proactiveClosure", "proactive_closure") {
+            self.proactiveClosure = try container.decode(String.self, forKey: key)
+        }
+    }
+}
+
 extension Settings.Allocation: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__Allocation
 
@@ -904,6 +1037,26 @@ extension Settings.Allocation: Encodable {
     }
 }
 
+extension Settings.Allocation: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "policy", "policy") {
+            self.policy = try container.decode(_ProtoJSON.Enum<Settings.Allocation.Policy>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "hookAddress", "hook_address") {
+            self.hookAddress = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "hookDeadlineMs", "hook_deadline_ms") {
+            self.hookDeadlineMs = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "fallback", "fallback") {
+            self.fallback = try container.decode(_ProtoJSON.Enum<Settings.Allocation.Fallback>.self, forKey: key).value
+        }
+    }
+}
+
 extension Settings.ServiceMode: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__ServiceMode
 
@@ -941,6 +1094,23 @@ extension Settings.ServiceMode: Encodable {
         if !(self.mode.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.mode.protoName, number: self.mode.rawValue), forKey: _ProtoJSON.Key("mode")) }
         if !(self.connectTimeoutSeconds == 0) { try container.encode(self.connectTimeoutSeconds, forKey: _ProtoJSON.Key("connectTimeoutSeconds")) }
         if !(!self.breakAfterConnectTimeout) { try container.encode(self.breakAfterConnectTimeout, forKey: _ProtoJSON.Key("breakAfterConnectTimeout")) }
+    }
+}
+
+extension Settings.ServiceMode: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "mode", "mode") {
+            self.mode = try container.decode(_ProtoJSON.Enum<Settings.ServiceMode.Mode>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "connectTimeoutSeconds", "connect_timeout_seconds") {
+            self.connectTimeoutSeconds = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "breakAfterConnectTimeout", "break_after_connect_timeout") {
+            self.breakAfterConnectTimeout = try container.decode(Bool.self, forKey: key)
+        }
     }
 }
 
@@ -984,6 +1154,23 @@ extension Settings.Queue: Encodable {
     }
 }
 
+extension Settings.Queue: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "maxSessionsPerAgent", "max_sessions_per_agent") {
+            self.maxSessionsPerAgent = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "queueMessageIntervalSeconds", "queue_message_interval_seconds") {
+            self.queueMessageIntervalSeconds = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "maxQueueLength", "max_queue_length") {
+            self.maxQueueLength = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+    }
+}
+
 extension Settings.Closure: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__Closure
 
@@ -1021,6 +1208,23 @@ extension Settings.Closure: Encodable {
         if !(self.userTimeoutSeconds == 0) { try container.encode(self.userTimeoutSeconds, forKey: _ProtoJSON.Key("userTimeoutSeconds")) }
         if !(!self.timeoutMessageEnabled) { try container.encode(self.timeoutMessageEnabled, forKey: _ProtoJSON.Key("timeoutMessageEnabled")) }
         if !(!self.proactiveMessageEnabled) { try container.encode(self.proactiveMessageEnabled, forKey: _ProtoJSON.Key("proactiveMessageEnabled")) }
+    }
+}
+
+extension Settings.Closure: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "userTimeoutSeconds", "user_timeout_seconds") {
+            self.userTimeoutSeconds = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "timeoutMessageEnabled", "timeout_message_enabled") {
+            self.timeoutMessageEnabled = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "proactiveMessageEnabled", "proactive_message_enabled") {
+            self.proactiveMessageEnabled = try container.decode(Bool.self, forKey: key)
+        }
     }
 }
 
@@ -1089,6 +1293,26 @@ extension Settings.WorkingHours: Encodable {
     }
 }
 
+extension Settings.WorkingHours: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "enabled", "enabled") {
+            self.enabled = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "timeZone", "time_zone") {
+            self.timeZone = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "days", "days") {
+            self.days = try container.decode([Settings.WorkingHours.Day].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "exceptions", "exceptions") {
+            self.exceptions = try container.decode([Settings.WorkingHours.Exception].self, forKey: key)
+        }
+    }
+}
+
 extension Settings.WorkingHours.Day: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__WorkingHours__Day
 
@@ -1134,6 +1358,20 @@ extension Settings.WorkingHours.Day: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.weekday.rawValue == 0) { try container.encode(_ProtoJSON.EnumValue(name: self.weekday.protoName, number: self.weekday.rawValue), forKey: _ProtoJSON.Key("weekday")) }
         if !self.ranges.isEmpty { try container.encode(self.ranges.map { $0 }, forKey: _ProtoJSON.Key("ranges")) }
+    }
+}
+
+extension Settings.WorkingHours.Day: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "weekday", "weekday") {
+            self.weekday = try container.decode(_ProtoJSON.Enum<Settings.WorkingHours.Weekday>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "ranges", "ranges") {
+            self.ranges = try container.decode([Settings.TimeRange].self, forKey: key)
+        }
     }
 }
 
@@ -1185,6 +1423,20 @@ extension Settings.WorkingHours.Exception: Encodable {
     }
 }
 
+extension Settings.WorkingHours.Exception: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "date", "date") {
+            self.date = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "ranges", "ranges") {
+            self.ranges = try container.decode([Settings.TimeRange].self, forKey: key)
+        }
+    }
+}
+
 extension Settings.TimeRange: _ProtoBridged {
     typealias CMessage = Switchboard__V1__Settings__TimeRange
 
@@ -1219,6 +1471,20 @@ extension Settings.TimeRange: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.start.isEmpty) { try container.encode(self.start, forKey: _ProtoJSON.Key("start")) }
         if !(self.end.isEmpty) { try container.encode(self.end, forKey: _ProtoJSON.Key("end")) }
+    }
+}
+
+extension Settings.TimeRange: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "start", "start") {
+            self.start = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "end", "end") {
+            self.end = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -1281,5 +1547,34 @@ extension Settings.Rating: Encodable {
         if !(self.submissionMessage.isEmpty) { try container.encode(self.submissionMessage, forKey: _ProtoJSON.Key("submissionMessage")) }
         if !(self.validitySeconds == 0) { try container.encode(self.validitySeconds, forKey: _ProtoJSON.Key("validitySeconds")) }
         if !self.labels.isEmpty { try container.encode(self.labels.map { $0 }, forKey: _ProtoJSON.Key("labels")) }
+    }
+}
+
+extension Settings.Rating: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "enabled", "enabled") {
+            self.enabled = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "agentMayInvite", "agent_may_invite") {
+            self.agentMayInvite = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "sendAfterClose", "send_after_close") {
+            self.sendAfterClose = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "invitationMessage", "invitation_message") {
+            self.invitationMessage = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "submissionMessage", "submission_message") {
+            self.submissionMessage = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "validitySeconds", "validity_seconds") {
+            self.validitySeconds = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "labels", "labels") {
+            self.labels = try container.decode([String].self, forKey: key)
+        }
     }
 }

@@ -154,6 +154,29 @@ extension Ttrpc_Request: Encodable {
     }
 }
 
+extension Ttrpc_Request: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "service", "service") {
+            self.service = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "method", "method") {
+            self.method = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "payload", "payload") {
+            self.payload = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "timeoutNano", "timeout_nano") {
+            self.timeoutNano = try container.decode(_ProtoJSON.Integer<Int64>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "metadata", "metadata") {
+            self.metadata = try container.decode([Ttrpc_KeyValue].self, forKey: key)
+        }
+    }
+}
+
 extension Ttrpc_Response: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Ttrpc__Response
 
@@ -226,6 +249,20 @@ extension Ttrpc_Response: Encodable {
     }
 }
 
+extension Ttrpc_Response: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "status", "status") {
+            self.status = try container.decode(Google_Rpc_Status.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "payload", "payload") {
+            self.payload = try container.decode(_ProtoJSON.Bytes.self, forKey: key).value
+        }
+    }
+}
+
 extension Ttrpc_KeyValue: ProtoMessage, _ProtoTopLevelMessage {
     typealias CMessage = Ttrpc__KeyValue
 
@@ -295,5 +332,19 @@ extension Ttrpc_KeyValue: Encodable {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.key.isEmpty) { try container.encode(self.key, forKey: _ProtoJSON.Key("key")) }
         if !(self.value.isEmpty) { try container.encode(self.value, forKey: _ProtoJSON.Key("value")) }
+    }
+}
+
+extension Ttrpc_KeyValue: Decodable {
+    /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "key", "key") {
+            self.key = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "value", "value") {
+            self.value = try container.decode(String.self, forKey: key)
+        }
     }
 }

@@ -3,7 +3,7 @@
 /// Every top-level message generated from `Protos/` conforms. Decoding never alters a string: a
 /// string field holding invalid UTF-8 or a NUL byte is a ``ProtoDecodingError``, never a truncated
 /// or repaired value.
-public protocol ProtoMessage: Sendable, Hashable, Encodable {
+public protocol ProtoMessage: Sendable, Hashable, Codable {
     /// Decodes a message from its protobuf encoding.
     init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError)
 
