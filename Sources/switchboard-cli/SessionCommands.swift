@@ -1,5 +1,15 @@
 import ArgumentParser
+import Foundation
 import SwitchboardClient
+
+/// Names in settings paths: snake_case is accepted for the JSON's lowerCamelCase.
+enum SettingsPath {
+    static func jsonName(_ name: String) -> String {
+        guard name.contains("_") else { return name }
+        let parts = name.split(separator: "_")
+        return String(parts[0]) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}
 
 // MARK: Sessions (the user gateway's calls)
 
@@ -283,7 +293,76 @@ struct WatchCommands: AsyncParsableCommand {
 // MARK: Settings
 
 struct SettingsCommands: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "settings", abstract: "Read the settings.", subcommands: [Get.self])
+    static let configuration = CommandConfiguration(commandName: "settings", abstract: "Read and change the settings.", subcommands: [Get.self, Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change one setting by its dotted path (read, change, write with the version read).",
+            discussion: """
+                Paths use the JSON names: section.field, e.g. queue.maxSessionsPerAgent,
+                serviceMode.mode, prompts.welcome, allocation.hookAddress. The value is JSON when it
+                parses as JSON (3, true, "text", ["a","b"], {...}), else a string. Enum values take
+                their names (MODE_MANUAL). A concurrent change makes the write fail with ABORTED (110):
+                run it again.
+
+                Examples:
+                  switchboard-cli settings set queue.maxSessionsPerAgent 3
+                  switchboard-cli settings set serviceMode.mode MODE_MANUAL
+                  switchboard-cli settings set prompts.welcome "Hi! How can we help?"
+                """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "section.field") var path: String
+        @Argument(help: "The new value.") var value: String
+
+        func validate() throws {
+            guard path.split(separator: ".").count >= 2 else { throw ValidationError("the path must name a section and a field, e.g. queue.maxSessionsPerAgent") }
+        }
+
+        func run() async throws {
+            try await global.run { client in
+                let document = try await client.settings.getSettings(GetSettingsRequest())
+                let current = try JSONEncoder().encode(document.settings ?? Settings())
+                guard var tree = try JSONSerialization.jsonObject(with: current) as? [String: Any] else { return }
+                let parsed: Any = (try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])) ?? value
+                let keys = path.split(separator: ".").map(String.init)
+                func assign(_ object: [String: Any], _ keys: ArraySlice<String>) -> [String: Any] {
+                    var object = object
+                    let key = SettingsPath.jsonName(keys.first!)
+                    if keys.count == 1 {
+                        object[key] = parsed
+                    } else {
+                        object[key] = assign(object[key] as? [String: Any] ?? [:], keys.dropFirst())
+                    }
+                    return object
+                }
+                tree = assign(tree, keys[...])
+                let updated: Settings
+                do {
+                    updated = try JSONDecoder().decode(Settings.self, from: JSONSerialization.data(withJSONObject: tree))
+                } catch {
+                    throw ValidationError("'\(value)' is not a valid value for \(path): \(error)")
+                }
+                let section = SettingsPath.jsonName(keys[0])
+                var change = Settings()
+                switch section {
+                case "prompts": change.prompts = updated.prompts
+                case "allocation": change.allocation = updated.allocation
+                case "serviceMode": change.serviceMode = updated.serviceMode
+                case "queue": change.queue = updated.queue
+                case "closure": change.closure = updated.closure
+                case "workingHours": change.workingHours = updated.workingHours
+                case "rating": change.rating = updated.rating
+                default: throw ValidationError("unknown section '\(keys[0])'; sections: prompts, allocation, serviceMode, queue, closure, workingHours, rating")
+                }
+                let result = try await client.settings.updateSettings(UpdateSettingsRequest(expectedVersion: document.version, settings: change))
+                switch global.output {
+                case .json: print(Output.json(result))
+                case .table: print("version  \(result.version)")
+                }
+            }
+        }
+    }
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the settings and their version.", discussion: "Example: switchboard-cli settings get --output json")

@@ -46,6 +46,18 @@ struct CLITests {
             #expect(bad.output.contains("INVALID_ARGUMENT") && bad.output.contains("'id'"))
             let usage = try await runProgram(Self.binary, arguments: ["agent", "status", "alice", "sleeping"])
             #expect(usage.status == 64)
+            // settings set: dotted paths, JSON or plain values, validation by the server.
+            #expect(try await cli(port, "settings", "set", "queue.maxSessionsPerAgent", "3").output.contains("version  1"))
+            #expect(try await cli(port, "settings", "set", "service_mode.mode", "MODE_MANUAL").status == 0)
+            #expect(try await cli(port, "settings", "set", "prompts.welcome", "Hi there!").status == 0)
+            let settings = try json(try await cli(port, "settings", "get", "--output", "json").output)
+            #expect(settings["version"] as? String == "3")
+            let values = try #require(settings["settings"] as? [String: [String: Any]])
+            #expect(values["queue"]?["maxSessionsPerAgent"] as? Int == 3)
+            #expect(values["serviceMode"]?["mode"] as? String == "MODE_MANUAL")
+            #expect(values["prompts"]?["welcome"] as? String == "Hi there!")
+            let invalid = try await cli(port, "settings", "set", "queue.maxSessionsPerAgent", "0")
+            #expect(invalid.status == 103 && invalid.output.contains("'settings.queue.max_sessions_per_agent'"))
         }
     }
 
