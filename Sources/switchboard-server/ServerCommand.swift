@@ -12,8 +12,8 @@ struct ServerCommand: AsyncParsableCommand {
         abstract: "Routes customer-service chat sessions to human agents, over ttrpc.",
         discussion: """
             Every option can also be set by an environment variable, named in its help.
-            Stop the server with SIGTERM or SIGINT: it stops accepting, lets calls in flight finish
-            within the grace period, then exits.
+            Stop the server with SIGTERM or SIGINT: it stops accepting, lets calls in flight \
+            finish within the grace period, then exits.
             """,
         version: SwitchboardServer.version
     )
