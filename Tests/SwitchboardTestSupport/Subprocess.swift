@@ -5,7 +5,7 @@ public import Foundation
 /// the tests run.
 public func runProgram(
     _ executable: URL, arguments: [String], environment: [String: String]? = nil,
-    directory: URL? = nil
+    directory: URL? = nil, timeout: Duration = .seconds(120)
 ) async throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = executable
@@ -22,6 +22,11 @@ public func runProgram(
         }
         do {
             try process.run()
+            // A program that hangs is ended (SIGTERM), so a broken test fails instead of hanging.
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
+                if process.isRunning { process.terminate() }
+            }
         } catch {
             continuation.resume(throwing: error)
         }
