@@ -191,6 +191,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
