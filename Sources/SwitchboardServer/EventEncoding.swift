@@ -9,14 +9,12 @@ extension SessionEvent {
         case .message(let message):
             event.event = .message(Message(message))
         case .stateChanged(let state, let agentID, let groupID, let reason):
-            var change = SessionStateChange(agentID: agentID ?? "", groupID: groupID ?? "")
-            var session = SessionRecord(id: "", userID: "", channel: "", attributes: [:], createdAt: record.createdAt)
-            session.state = state
-            session.closeReason = reason
-            let converted = Session(session)
-            change.state = converted.state
-            change.closeReason = converted.closeReason
-            event.event = .stateChanged(change)
+            event.event = .stateChanged(
+                SessionStateChange(
+                    state: SwitchboardProto.SessionState(state), agentID: agentID ?? "", groupID: groupID ?? "",
+                    closeReason: SwitchboardProto.CloseReason(reason)
+                )
+            )
         case .queuePosition(let position, let ahead):
             event.event = .queuePosition(
                 QueuePosition(sessionID: record.sessionID, queued: true, position: UInt32(clamping: position), waitingAhead: UInt32(clamping: ahead))
@@ -43,9 +41,7 @@ extension AgentEvent {
         case .userMessage(let message):
             event.event = .userMessage(Message(message))
         case .closed(let sessionID, let reason):
-            var session = SessionRecord(id: "", userID: "", channel: "", attributes: [:], createdAt: record.createdAt)
-            session.closeReason = reason
-            event.event = .closed(SessionClosure(sessionID: sessionID, reason: Session(session).closeReason))
+            event.event = .closed(SessionClosure(sessionID: sessionID, reason: SwitchboardProto.CloseReason(reason)))
         case .transferredAway(let sessionID):
             event.event = .transferredAwaySessionID(sessionID)
         case .statusChanged(let status):

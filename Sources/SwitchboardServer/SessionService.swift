@@ -118,25 +118,12 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
 
 extension Session {
     init(_ session: SessionRecord, labels: [String] = []) {
-        let state: SwitchboardProto.SessionState = switch session.state {
-        case .bot: .bot
-        case .queued: .queued
-        case .offered: .offered
-        case .active: .active
-        case .closed: .closed
-        }
-        let reason: SwitchboardProto.CloseReason = switch session.closeReason {
-        case nil: .unspecified
-        case .userEnded?: .userEnded
-        case .agentEnded?: .agentEnded
-        case .userTimeout?: .userTimeout
-        case .admin?: .admin
-        }
         self.init(
-            id: session.id, userID: session.userID, channel: session.channel, attributes: session.attributes, state: state,
+            id: session.id, userID: session.userID, channel: session.channel, attributes: session.attributes,
+            state: SwitchboardProto.SessionState(session.state),
             agentID: session.agentID ?? "", groupID: session.groupID ?? "", createdAtMs: session.createdAt.milliseconds,
             offerDeadlineMs: session.offerDeadline?.milliseconds ?? 0, userTimeoutAtMs: session.userTimeoutAt?.milliseconds ?? 0,
-            closeReason: reason, closedAtMs: session.closedAt?.milliseconds ?? 0,
+            closeReason: SwitchboardProto.CloseReason(session.closeReason), closedAtMs: session.closedAt?.milliseconds ?? 0,
             rating: session.rating.map { rating in
                 SessionRating(
                     score: UInt32(clamping: rating.score),
@@ -146,6 +133,30 @@ extension Session {
             },
             ratingDeadlineMs: session.ratingDeadline?.milliseconds ?? 0, lastSequence: session.lastSequence
         )
+    }
+}
+
+extension SwitchboardProto.SessionState {
+    init(_ state: SwitchboardCore.SessionState) {
+        switch state {
+        case .bot: self = .bot
+        case .queued: self = .queued
+        case .offered: self = .offered
+        case .active: self = .active
+        case .closed: self = .closed
+        }
+    }
+}
+
+extension SwitchboardProto.CloseReason {
+    init(_ reason: SwitchboardCore.CloseReason?) {
+        switch reason {
+        case nil: self = .unspecified
+        case .userEnded?: self = .userEnded
+        case .agentEnded?: self = .agentEnded
+        case .userTimeout?: self = .userTimeout
+        case .admin?: self = .admin
+        }
     }
 }
 
