@@ -213,16 +213,6 @@ extension SwitchboardStore {
             }
         }
     }
-
-    /// A page of an agent's open sessions (OFFERED or ACTIVE), by id.
-    public func openSessions(agentID: String) async throws(SwitchboardError) -> [SessionRecord] {
-        try await read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.sessionColumns) FROM sessions WHERE agent_id = ? AND state IN (2, 3) ORDER BY id"),
-                arguments: [agentID]
-            ).map(Self.session(from:))
-        }
-    }
 }
 
 /// Whose events: a session's or an agent's.
