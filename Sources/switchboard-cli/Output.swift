@@ -75,4 +75,15 @@ enum Output {
             for row in rows { Swift.print(line(row)) }
         }
     }
+
+    /// Events as they come: one compact JSON line each, or `field  value` blocks; stops after
+    /// `count` events when given.
+    static func print<Event: ProtoMessage>(events: ResumingEventStream<Event>, count: Int?, format: OutputFormat) async throws {
+        var seen = 0
+        for try await event in events {
+            if format == .json { Swift.print(json(event, compact: true)) } else { print(event, format: .table) }
+            seen += 1
+            if let count, seen >= count { return }
+        }
+    }
 }

@@ -260,12 +260,7 @@ struct WatchCommands: AsyncParsableCommand {
 
         func run() async throws {
             try await global.run(streaming: true) { client in
-                var seen = 0
-                for try await event in client.watchSession(session, after: after) {
-                    global.output == .json ? print(Output.json(event, compact: true)) : Output.print(event, format: .table)
-                    seen += 1
-                    if let count, seen >= count { break }
-                }
+                try await Output.print(events: client.watchSession(session, after: after), count: count, format: global.output)
             }
         }
     }
@@ -279,12 +274,7 @@ struct WatchCommands: AsyncParsableCommand {
 
         func run() async throws {
             try await global.run(streaming: true) { client in
-                var seen = 0
-                for try await event in client.watchAgent(agent, after: after) {
-                    global.output == .json ? print(Output.json(event, compact: true)) : Output.print(event, format: .table)
-                    seen += 1
-                    if let count, seen >= count { break }
-                }
+                try await Output.print(events: client.watchAgent(agent, after: after), count: count, format: global.output)
             }
         }
     }
