@@ -44,7 +44,7 @@ struct AgentStatusBench: AsyncParsableCommand {
                         online.toggle()
                         if start >= measureFrom {
                             let elapsed = clock.now - start
-                            _ = histogram.record(UInt64(elapsed.components.attoseconds / 1_000_000_000) + UInt64(elapsed.components.seconds) * 1_000_000_000)
+                            _ = histogram.record(elapsed.nanosecondCount)
                             count += 1
                         }
                     }

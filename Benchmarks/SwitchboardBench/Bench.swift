@@ -157,7 +157,7 @@ struct Run: AsyncParsableCommand {
         let selfCPU = ProcessCPU.selfSeconds() - selfStart
         for channel in channels { try? await channel.close() }
         try await group.shutdownGracefully()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.secondCount
         return Result(
             server: server.name, inFlight: inFlight, callsPerSecond: Double(completed) / seconds,
             p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90),

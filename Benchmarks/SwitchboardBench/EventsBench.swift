@@ -81,7 +81,7 @@ struct EventsBench: AsyncParsableCommand {
         counters.measuring.store(false, ordering: .relaxed)
         let elapsed = clock.now - start
         watchers.cancel()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.secondCount
         let perSecond = Double(counters.delivered.load(ordering: .relaxed)) / seconds
         let line = "events delivered: \(Int(perSecond))/s to \(sessions + 1) watchers (\(sent) messages sent, \(Int(Double(sent) / Double(duration)))/s durable)"
         print(line)

@@ -62,3 +62,15 @@ struct Report {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds, for histograms.
+    var nanosecondCount: UInt64 {
+        UInt64(components.seconds) * 1_000_000_000 + UInt64(components.attoseconds / 1_000_000_000)
+    }
+
+    /// Seconds as a floating-point number, for rates.
+    var secondCount: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

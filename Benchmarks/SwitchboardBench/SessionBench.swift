@@ -72,7 +72,7 @@ struct LifecycleBench: AsyncParsableCommand {
                         round += 1
                         if start >= measureFrom && clock.now <= deadline {
                             let elapsed = clock.now - start
-                            _ = histogram.record(UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
+                            _ = histogram.record(elapsed.nanosecondCount)
                             count += 1
                         }
                     }
@@ -184,12 +184,12 @@ struct RoutingBench: ParsableCommand {
             now = now.adding(.milliseconds(1))
             var start = clock.now
             _ = try newSession()
-            _ = enqueue.record(nanoseconds(clock.now - start))
+            _ = enqueue.record((clock.now - start).nanosecondCount)
             let closing = active[index % active.count]
             let agentID = state.sessions[closing]!.agentID!
             start = clock.now
             _ = try state.close(sessionID: closing, byAgent: agentID, now: now)
-            _ = serve.record(nanoseconds(clock.now - start))
+            _ = serve.record((clock.now - start).nanosecondCount)
             active[index % active.count] = state.agents[agentID]!.sessions.first!
             _ = state.takeChanges()
         }
@@ -199,7 +199,4 @@ struct RoutingBench: ParsableCommand {
         return [row("new session, all agents busy: queued", enqueue), row("agent frees capacity: oldest queued assigned", serve)]
     }
 
-    func nanoseconds(_ duration: Duration) -> UInt64 {
-        UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
-    }
 }
