@@ -1,0 +1,112 @@
+"""The ttrpc layer alone: the Python server and channel against each other (no switchboard-server)."""
+import asyncio
+import struct
+
+import pytest
+
+from conftest import run_async
+from switchboard import Channel, RPCError, StatusCode
+from switchboard.allocation import serve_allocation_hook, to_agents
+from switchboard.hook.v1 import hook_pb2
+from switchboard.hook.v1.hook_ttrpc import AllocationHookClient, AllocationHookServicer
+from switchboard.rpc import Server
+from switchboard.ttrpc import request_pb2
+
+
+class SlowHook(AllocationHookServicer):
+    def __init__(self):
+        self.cancelled = asyncio.Event()
+        self.metadata = None
+
+    async def allocate(self, request, context):
+        self.metadata = context.metadata
+        if request.session_id == "slow":
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+        if request.session_id == "refuse":
+            raise RPCError(StatusCode.FAILED_PRECONDITION, "field 'session_id': refused")
+        if request.session_id == "bug":
+            raise ValueError("oops")
+        return to_agents(["a", "b"])
+
+
+@run_async
+async def test_deadline_metadata_and_errors_over_the_python_server():
+    hook = SlowHook()
+    server = Server(hook)
+    port = await server.start()
+    try:
+        async with Channel(f"127.0.0.1:{port}", metadata={"authorization": "Bearer k"}) as channel:
+            client = AllocationHookClient(channel)
+            answer = await client.allocate(session_id="s", metadata=[("request-id", "r1"), ("x", "1"), ("x", "2")])
+            assert list(answer.agents.agent_ids) == ["a", "b"]
+            assert hook.metadata == [("authorization", "Bearer k"), ("request-id", "r1"), ("x", "1"), ("x", "2")]
+
+            with pytest.raises(RPCError) as late:
+                await client.allocate(session_id="slow", timeout=0.2)
+            assert late.value.code == StatusCode.DEADLINE_EXCEEDED
+            await asyncio.wait_for(hook.cancelled.wait(), 5)  # the server cancelled the handler
+
+            with pytest.raises(RPCError) as refused:
+                await client.allocate(session_id="refuse")
+            assert (refused.value.code, refused.value.message) == (StatusCode.FAILED_PRECONDITION, "field 'session_id': refused")
+            with pytest.raises(RPCError) as bug:
+                await client.allocate(session_id="bug")
+            assert bug.value.code == StatusCode.INTERNAL
+            with pytest.raises(RPCError) as unknown:
+                await channel.unary("switchboard.hook.v1.Nope", "Allocate", hook_pb2.AllocateRequest(),
+                                    hook_pb2.AllocateResponse)
+            assert unknown.value.code == StatusCode.UNIMPLEMENTED and "service" in unknown.value.message
+            # The connection survived every failure.
+            assert (await client.allocate(session_id="again")).agents.agent_ids == ["a", "b"]
+    finally:
+        await server.stop()
+
+
+@run_async
+async def test_connection_loss_fails_calls_in_flight_and_the_next_call_reconnects():
+    hook = SlowHook()
+    server = Server(hook)
+    port = await server.start()
+    async with Channel(f"127.0.0.1:{port}") as channel:
+        client = AllocationHookClient(channel)
+        pending = asyncio.create_task(client.allocate(session_id="slow"))
+        await asyncio.sleep(0.1)
+        await server.stop()
+        with pytest.raises(RPCError) as lost:
+            await pending
+        assert lost.value.code == StatusCode.UNAVAILABLE
+        server = Server(hook)
+        await server.start(port=port)
+        try:
+            assert (await client.allocate(session_id="s")).agents.agent_ids == ["a", "b"]
+        finally:
+            await server.stop()
+
+
+@run_async
+async def test_the_server_answers_protocol_errors_and_keeps_serving():
+    server = await serve_allocation_hook(lambda request: to_agents([request.user_id]), port=0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+
+        async def call(stream_id, data, flags=0):
+            writer.write(struct.pack(">IIBB", len(data), stream_id, 1, flags) + data)
+            length, answered_id, frame_type, _ = struct.unpack(">IIBB", await reader.readexactly(10))
+            assert (answered_id, frame_type) == (stream_id, 2)
+            return request_pb2.Response.FromString(await reader.readexactly(length))
+
+        good = request_pb2.Request(service="switchboard.hook.v1.AllocationHook", method="Allocate",
+                                   payload=hook_pb2.AllocateRequest(user_id="u").SerializeToString())
+        assert (await call(1, b"\xff\xff")).status.code == StatusCode.INVALID_ARGUMENT  # not an envelope
+        assert (await call(3, good.SerializeToString(), flags=2)).status.code == StatusCode.UNIMPLEMENTED
+        assert (await call(2, good.SerializeToString())).status.code == StatusCode.INVALID_ARGUMENT  # even id
+        answer = await call(5, good.SerializeToString())
+        assert answer.status.code == 0
+        assert hook_pb2.AllocateResponse.FromString(answer.payload).agents.agent_ids == ["u"]
+        writer.close()
+    finally:
+        await server.stop()
