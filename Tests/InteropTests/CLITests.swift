@@ -61,6 +61,93 @@ struct CLITests {
         }
     }
 
+    @Test("settings edit: the edit is written with the version read; an unchanged file, bad JSON, a bad value and a concurrent change")
+    func settingsEdit() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        // The editors are scripts; TMPDIR points the CLI's temporary files here too, to check
+        // which are kept.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-edit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func script(_ name: String, _ body: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try Data("#!/bin/sh\n\(body)\n".utf8).write(to: url)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+            return url.path
+        }
+        func keptFiles() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("switchboard-settings-") }
+        }
+        func kept(_ output: String) -> String? {
+            output.split(separator: "\n").first { $0.hasPrefix("your edits are kept in ") }.map { String($0.dropFirst("your edits are kept in ".count)) }
+        }
+        // Like `code --wait`: the variable holds arguments, the file comes last.
+        let setSeven = try script("set-seven", """
+            [ "$1" = "--wait" ] || exit 9
+            sed -i 's/"maxSessionsPerAgent" : 5,/"maxSessionsPerAgent" : 7,/' "$2"
+            """)
+        let setZero = try script("set-zero", #"sed -i 's/"maxSessionsPerAgent" : 7,/"maxSessionsPerAgent" : 0,/' "$1""#)
+        let breakJSON = try script("break-json", #"sed -i 's/"queue" : {/"queue" : [/' "$1""#)
+        let misspell = try script("misspell", #"sed -i 's/maxSessionsPerAgent/maxSessionPerAgent/' "$1""#)
+        try await withTestServer { server in
+            let port = server.port
+            let concurrent = try script("concurrent", """
+                "\(Self.binary.path)" settings set queue.maxSessionsPerAgent 4 --server 127.0.0.1:\(port) >/dev/null || exit 8
+                sed -i 's/"maxSessionsPerAgent" : 7,/"maxSessionsPerAgent" : 9,/' "$1"
+                """)
+            func edit(visual: String? = nil, editor: String) async throws -> (status: Int32, output: String) {
+                var environment = ProcessInfo.processInfo.environment
+                environment["VISUAL"] = visual
+                environment["EDITOR"] = editor
+                environment["TMPDIR"] = directory.path
+                return try await runProgram(Self.binary, arguments: ["settings", "edit", "--server", "127.0.0.1:\(port)"], environment: environment, timeout: .seconds(30))
+            }
+            func maxSessions() async throws -> (version: String?, value: Int?) {
+                let settings = try json(try await cli(port, "settings", "get", "--output", "json").output)
+                let values = settings["settings"] as? [String: [String: Any]]
+                return (settings["version"] as? String, values?["queue"]?["maxSessionsPerAgent"] as? Int)
+            }
+
+            // Saved without a change: nothing is written, the file is removed.
+            let unchanged = try await edit(editor: "true")
+            #expect(unchanged.status == 0 && unchanged.output == "settings unchanged\n", "\(unchanged.output)")
+            #expect(try await maxSessions() == (nil, 5))  // version 0 is left out of the JSON
+            #expect(try keptFiles().isEmpty)
+
+            // $VISUAL wins over $EDITOR; an edit is written with the version read.
+            let edited = try await edit(visual: "\(setSeven) --wait", editor: "false")
+            #expect(edited.status == 0 && edited.output == "version  1\n", "\(edited.output)")
+            #expect(try await maxSessions() == ("1", 7))
+            #expect(try keptFiles().isEmpty)
+
+            // A value the server refuses: 103, the edit kept, the server still serving.
+            let invalid = try await edit(editor: setZero)
+            #expect(invalid.status == 103, "\(invalid.output)")
+            #expect(invalid.output.contains("error: INVALID_ARGUMENT: ") && invalid.output.contains("'settings.queue.max_sessions_per_agent'"))
+            let invalidFile = try #require(kept(invalid.output), "no kept file in:\n\(invalid.output)")
+            #expect(try String(contentsOfFile: invalidFile, encoding: .utf8).contains(#""maxSessionsPerAgent" : 0,"#))
+            #expect(try await cli(port, "health").output.contains("SERVING_STATUS_SERVING"))
+            #expect(try await maxSessions() == ("1", 7))
+
+            // Not JSON, or a field the settings do not have: 64, the edit kept, nothing sent.
+            let broken = try await edit(editor: breakJSON)
+            #expect(broken.status == 64 && broken.output.contains("error: the edited file is not valid settings JSON"), "\(broken.output)")
+            #expect(kept(broken.output).map { FileManager.default.fileExists(atPath: $0) } == true)
+            let misspelt = try await edit(editor: misspell)
+            #expect(misspelt.status == 64 && misspelt.output.contains("unknown field 'queue.maxSessionPerAgent'"), "\(misspelt.output)")
+            #expect(try await maxSessions() == ("1", 7))
+
+            // Someone else changes the settings while the editor is open: ABORTED (110), their
+            // change stays, the edit is kept.
+            let raced = try await edit(editor: concurrent)
+            #expect(raced.status == 110 && raced.output.contains("error: ABORTED: "), "\(raced.output)")
+            let racedFile = try #require(kept(raced.output), "no kept file in:\n\(raced.output)")
+            #expect(try String(contentsOfFile: racedFile, encoding: .utf8).contains(#""maxSessionsPerAgent" : 9,"#))
+            #expect(try await maxSessions() == ("2", 4))
+            #expect(try keptFiles().count == 4)
+        }
+    }
+
     @Test("an unreachable server exits with 114 UNAVAILABLE")
     func unreachable() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
