@@ -41,13 +41,17 @@ public struct AllocationHookServer: Sendable {
     /// The ttrpc server; run it, or add it to a `ServiceGroup`.
     public let server: RPCServer
 
-    /// Creates a hook server answering with `decide`.
+    /// Creates a hook server answering with `decide`. With `token`, calls must carry
+    /// `authorization: Bearer <token>` (start Switchboard with `--hook-token`); others get
+    /// `UNAUTHENTICATED`.
     public init(
-        host: String = "127.0.0.1", port: Int = 7500, logger: Logger = Logger(label: "switchboard.hook-server"),
+        host: String = "127.0.0.1", port: Int = 7500, token: String? = nil,
+        logger: Logger = Logger(label: "switchboard.hook-server"),
         decide: @escaping @Sendable (HookAllocateRequest) async throws -> Decision
     ) {
         server = RPCServer(
-            configuration: .init(host: host, port: port), services: [Service(decide: decide)], logger: logger
+            configuration: .init(host: host, port: port, authenticator: token.map { BearerTokenAuthenticator(token: $0) }),
+            services: [Service(decide: decide)], logger: logger
         )
     }
 

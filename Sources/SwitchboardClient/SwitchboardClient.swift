@@ -13,8 +13,16 @@ public struct SwitchboardClient: Sendable {
     /// The connection every service client shares.
     public let connection: RPCConnection
 
-    /// Creates a client of the server at `host:port`.
-    public init(host: String = "127.0.0.1", port: Int = 7420, configuration: RPCConnection.Configuration = .init()) {
+    /// Creates a client of the server at `host:port`; with `token` (an API key), every call carries
+    /// `authorization: Bearer <token>`.
+    public init(
+        host: String = "127.0.0.1", port: Int = 7420, token: String? = nil,
+        configuration: RPCConnection.Configuration = .init()
+    ) {
+        var configuration = configuration
+        if let token {
+            configuration.metadata.add("authorization", "Bearer \(token)")
+        }
         self.connection = RPCConnection(host: host, port: port, configuration: configuration)
     }
 

@@ -48,8 +48,9 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     }
 
     public func getAgent(request: GetAgentRequest, context: ServerContext) async throws -> Agent {
-        try AgentRules.validateID(request.id, field: "id")
-        return Agent(try await engine.agent(id: request.id))
+        let id = try context.actingAgent(request.id, field: "id")
+        try AgentRules.validateID(id, field: "id")
+        return Agent(try await engine.agent(id: id))
     }
 
     public func listAgents(request: ListAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
@@ -64,7 +65,8 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     }
 
     public func setAgentStatus(request: SetAgentStatusRequest, context: ServerContext) async throws -> Agent {
-        try AgentRules.validateID(request.id, field: "id")
+        let id = try context.actingAgent(request.id, field: "id")
+        try AgentRules.validateID(id, field: "id")
         let status: AgentProfile.Status
         switch request.status {
         case .offline: status = .offline
@@ -73,7 +75,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         case .unspecified, .unrecognized:
             throw SwitchboardError.invalid("status", "must be OFFLINE, ONLINE or BREAK")
         }
-        return Agent(try await engine.setAgentStatus(id: request.id, status))
+        return Agent(try await engine.setAgentStatus(id: id, status))
     }
 
     // MARK: Groups
@@ -129,23 +131,23 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     // MARK: Sessions, for agent desks
 
     public func acceptSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
-        try validate(request.agentID, request.sessionID)
-        return Session(try await engine.accept(agentID: request.agentID, sessionID: request.sessionID))
+        let agentID = try validate(request.agentID, request.sessionID, context)
+        return Session(try await engine.accept(agentID: agentID, sessionID: request.sessionID))
     }
 
     public func sendAgentMessage(request: SendAgentMessageRequest, context: ServerContext) async throws -> Message {
-        try validate(request.agentID, request.sessionID)
+        let agentID = try validate(request.agentID, request.sessionID, context)
         try SessionRules.validateText(request.text, field: "text")
-        return Message(try await engine.agentMessage(agentID: request.agentID, sessionID: request.sessionID, text: request.text))
+        return Message(try await engine.agentMessage(agentID: agentID, sessionID: request.sessionID, text: request.text))
     }
 
     public func closeSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
-        try validate(request.agentID, request.sessionID)
-        return Session(try await engine.close(sessionID: request.sessionID, byAgent: request.agentID))
+        let agentID = try validate(request.agentID, request.sessionID, context)
+        return Session(try await engine.close(sessionID: request.sessionID, byAgent: agentID))
     }
 
     public func transferSession(request: TransferSessionRequest, context: ServerContext) async throws -> Session {
-        try validate(request.agentID, request.sessionID)
+        let agentID = try validate(request.agentID, request.sessionID, context)
         let target: RoutingState.TransferTarget
         switch request.target {
         case .toAgentID(let id)?:
@@ -157,33 +159,38 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         case nil:
             throw SwitchboardError.invalid("target", "must name 'to_agent_id' or 'to_group_id'")
         }
-        return Session(try await engine.transfer(agentID: request.agentID, sessionID: request.sessionID, to: target))
+        return Session(try await engine.transfer(agentID: agentID, sessionID: request.sessionID, to: target))
     }
 
     public func inviteRating(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
-        try validate(request.agentID, request.sessionID)
-        return Session(try await engine.inviteRating(agentID: request.agentID, sessionID: request.sessionID))
+        let agentID = try validate(request.agentID, request.sessionID, context)
+        return Session(try await engine.inviteRating(agentID: agentID, sessionID: request.sessionID))
     }
 
     public func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse {
-        try AgentRules.validateID(request.agentID, field: "agent_id")
-        return ListAgentSessionsResponse(sessions: try await engine.agentSessions(agentID: request.agentID).map { Session($0) })
+        let agentID = try context.actingAgent(request.agentID)
+        try AgentRules.validateID(agentID, field: "agent_id")
+        return ListAgentSessionsResponse(sessions: try await engine.agentSessions(agentID: agentID).map { Session($0) })
     }
 
     public func watchAgent(request: WatchAgentRequest, response: RPCStreamWriter<AgentEvent>, context: ServerContext) async throws {
-        try AgentRules.validateID(request.agentID, field: "agent_id")
+        let agentID = try context.actingAgent(request.agentID)
+        try AgentRules.validateID(agentID, field: "agent_id")
         guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
-        _ = try await engine.agent(id: request.agentID)
+        _ = try await engine.agent(id: agentID)
         try await EventStreaming.stream(
-            .agent(request.agentID), after: request.afterSequence, hub: engine.hub, store: store
+            .agent(agentID), after: request.afterSequence, hub: engine.hub, store: store
         ) { payload in
             try await response.write(try AgentEvent(serializedBytes: payload))
         }
     }
 
-    private func validate(_ agentID: String, _ sessionID: String) throws(SwitchboardError) {
+    /// The agent the call acts for (checked against an agent key), with the ids validated.
+    private func validate(_ agentID: String, _ sessionID: String, _ context: ServerContext) throws(SwitchboardError) -> String {
+        let agentID = try context.actingAgent(agentID)
         try AgentRules.validateID(agentID, field: "agent_id")
         try SessionRules.validateSessionID(sessionID)
+        return agentID
     }
 }
 

@@ -38,13 +38,16 @@ public final class NetworkAllocationHook: AllocationHook {
     public let coolDown: Duration
     private let clock: any WallClock
     private let logger: Logger
+    private let metadata: Metadata
     private let state = Mutex(State())
 
-    /// Creates the hook client; it connects on its first call.
+    /// Creates the hook client; it connects on its first call. With `token`, every call carries
+    /// `authorization: Bearer <token>` for the business server to check.
     public init(
         failureThreshold: Int = 3, coolDown: Duration = .seconds(30), clock: any WallClock = SystemWallClock(),
-        logger: Logger = Logger(label: "switchboard.hook")
+        token: String? = nil, logger: Logger = Logger(label: "switchboard.hook")
     ) {
+        self.metadata = token.map { ["authorization": "Bearer \($0)"] } ?? [:]
         self.failureThreshold = failureThreshold
         self.coolDown = coolDown
         self.clock = clock
@@ -68,7 +71,7 @@ public final class NetworkAllocationHook: AllocationHook {
                 replaced = state.connection
                 state.address = query.address
                 let (host, port) = Self.split(query.address)
-                state.connection = RPCConnection(host: host, port: port)
+                state.connection = RPCConnection(host: host, port: port, configuration: .init(metadata: metadata))
             }
             return .call(state.connection!, replaced: replaced)
         }

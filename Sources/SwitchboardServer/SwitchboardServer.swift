@@ -35,14 +35,20 @@ public enum SwitchboardServer {
     /// The server's version.
     public static let version = "0.1.0"
 
-    /// The services a Switchboard server hosts, wired to `server`'s lifecycle.
+    /// The services a Switchboard server hosts, wired to `server`'s lifecycle; with `keys`, every
+    /// call is checked against them (see ``SwitchboardAuthenticator``).
     public static func makeServer(
         configuration: RPCServer.Configuration,
         engine: SwitchboardEngine,
         store: SwitchboardStore,
         logger: Logger,
+        keys: APIKeyRing? = nil,
         extraServices: [any RegistrableRPCService] = []
     ) -> RPCServer {
+        var configuration = configuration
+        if let keys {
+            configuration.authenticator = SwitchboardAuthenticator(keys: keys)
+        }
         let health = HealthService(
             version: version, services: [Health.name, SettingsService.name, AgentService.name, SessionService.name]
         )

@@ -98,6 +98,21 @@ extension SwitchboardStore {
                     """
             )
         }
+        migrator.registerMigration("v4-api-keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_keys (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        role TEXT NOT NULL,
+                        agent_id TEXT,
+                        secret_hash BLOB NOT NULL,
+                        description TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }()
 }

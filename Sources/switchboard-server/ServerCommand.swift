@@ -11,11 +11,28 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "switchboard-server",
         abstract: "Routes customer-service chat sessions to human agents, over ttrpc.",
         discussion: """
+            Without a subcommand, serves (see `switchboard-server serve --help`). `keys` manages \
+            the API keys in the database, also while the server runs.
+            """,
+        version: SwitchboardServer.version,
+        subcommands: [ServeCommand.self, KeysCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve (the default subcommand).",
+        discussion: """
             Every option can also be set by an environment variable, named in its help.
             Stop the server with SIGTERM or SIGINT: it stops accepting, lets calls in flight \
             finish within the grace period, then exits.
-            """,
-        version: SwitchboardServer.version
+
+            Authentication: once an API key exists in the database (`switchboard-server keys \
+            create`), every call but Health needs `authorization: Bearer <key>`. Without keys \
+            the server listens on loopback addresses only, unless --allow-unauthenticated.
+            """
     )
 
     @Option(help: "Address to listen on (SWITCHBOARD_HOST).")
@@ -35,6 +52,12 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("SWITCHBOARD_LOG_LEVEL") ?? "info"
+
+    @Flag(help: "Listen on a non-loopback address even though no API key exists, letting anyone call (SWITCHBOARD_ALLOW_UNAUTHENTICATED=1).")
+    var allowUnauthenticated: Bool = env("SWITCHBOARD_ALLOW_UNAUTHENTICATED") == "1"
+
+    @Option(help: "A token sent as 'authorization: Bearer <token>' with every call to the allocation hook (SWITCHBOARD_HOOK_TOKEN).")
+    var hookToken: String? = env("SWITCHBOARD_HOOK_TOKEN")
 
     func validate() throws {
         guard (0...65535).contains(port) else {
@@ -59,12 +82,30 @@ struct ServerCommand: AsyncParsableCommand {
         let engine: SwitchboardEngine
         do {
             store = try SwitchboardStore(location: .file(databasePath))
-            engine = try await SwitchboardEngine(store: store, hook: NetworkAllocationHook(logger: logger), logger: logger)
+            engine = try await SwitchboardEngine(
+                store: store, hook: NetworkAllocationHook(token: hookToken, logger: logger), logger: logger
+            )
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(2)
         }
         logger.info("database ready", metadata: ["path": "\(databasePath)"])
+        let keys: APIKeyRing
+        do {
+            keys = APIKeyRing(try await store.apiKeys())
+        } catch {
+            logger.critical("cannot start: cannot read the API keys: \(error)")
+            throw ExitCode(2)
+        }
+        if !keys.isRequired {
+            if !Self.isLoopback(host) && !allowUnauthenticated {
+                logger.critical(
+                    "refusing to listen on \(host) without API keys: anyone could call; create a key with 'switchboard-server keys create --role admin --data-dir \(dataDir)', or pass --allow-unauthenticated"
+                )
+                throw ExitCode(2)
+            }
+            logger.warning("no API keys: every call is allowed", metadata: ["host": "\(host)"])
+        }
         let server = SwitchboardServer.makeServer(
             configuration: .init(
                 host: host, port: port, maximumDataLength: maxFrameBytes,
@@ -72,11 +113,15 @@ struct ServerCommand: AsyncParsableCommand {
             ),
             engine: engine,
             store: store,
-            logger: logger
+            logger: logger,
+            keys: keys
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server), .init(service: TimerDriver(engine: engine))],
+                services: [
+                    .init(service: server), .init(service: TimerDriver(engine: engine)),
+                    .init(service: APIKeyRefresher(store: store, keys: keys, logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -84,9 +129,14 @@ struct ServerCommand: AsyncParsableCommand {
         try await group.run()
         store.close()
     }
+
+    /// Whether `host` names only this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
 }
 
-private func env(_ name: String) -> String? {
+func env(_ name: String) -> String? {
     #if canImport(Glibc)
     guard let value = getenv(name) else { return nil }
     return String(cString: value)

@@ -53,6 +53,10 @@ struct JSONTests {
             work, protos = sys.argv[1], sys.argv[2]
             files = [os.path.relpath(p, protos) for p in glob.glob(protos + '/**/*.proto', recursive=True)]
             subprocess.check_call(['protoc', '-I', protos, '-I', '/usr/include', '--python_out=' + work] + files)
+            # Regular packages, so that these modules win over an installed switchboard client.
+            for top in ('switchboard', 'ttrpc'):
+                for folder, _, _ in os.walk(os.path.join(work, top)):
+                    open(os.path.join(folder, '__init__.py'), 'a').close()
             sys.path.insert(0, work)
             from google.protobuf import json_format, symbol_database
             for f in files:

@@ -35,9 +35,36 @@ struct StoreTests {
     @Test("migrations run from empty", arguments: Where.allCases)
     func migrations(place: Where) async throws {
         let store = try place.open(ManualClock())
-        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events"])
+        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys"])
         #expect(try await store.settings() == nil)
         #expect(try await store.agents(PageRequest()).items.isEmpty)
+    }
+
+    @Test("API keys: stored, listed, revoked; a taken id or an unknown one is an error", arguments: Where.allCases)
+    func apiKeys(place: Where) async throws {
+        let clock = ManualClock()
+        let store = try place.open(clock)
+        let key = APIKeyRecord(
+            id: "0123456789ab", role: .agent, agentID: "alice", secretHash: Array(repeating: 7, count: 32),
+            description: "desk", createdAt: clock.now()
+        )
+        try await store.insertAPIKey(key)
+        let gateway = APIKeyRecord(id: "ba9876543210", role: .gateway, agentID: nil, secretHash: [1, 2], description: "", createdAt: clock.now())
+        try await store.insertAPIKey(gateway)
+        #expect(try await store.apiKeys() == [key, gateway])
+        await #expect(throws: SwitchboardError(.alreadyExists, "API key '0123456789ab' already exists")) {
+            try await store.insertAPIKey(key)
+        }
+        clock.advance(1000)
+        try await store.revokeAPIKey(id: key.id)
+        clock.advance(1000)
+        try await store.revokeAPIKey(id: key.id)  // keeps the first revocation time
+        var revoked = key
+        revoked.revokedAt = Timestamp(milliseconds: key.createdAt.milliseconds + 1000)
+        #expect(try await store.apiKeys() == [revoked, gateway])
+        await #expect(throws: SwitchboardError(.notFound, "API key 'ffffffffffff' not found")) {
+            try await store.revokeAPIKey(id: "ffffffffffff")
+        }
     }
 
     @Test("settings round-trip with versions and compare-and-swap", arguments: Where.allCases)

@@ -17,8 +17,8 @@ public struct TestServer: Sendable {
     public let engine: SwitchboardEngine
 
     /// A new client connection to the server.
-    public func makeClient(configuration: RPCConnection.Configuration = .init()) -> SwitchboardClient {
-        SwitchboardClient(host: "127.0.0.1", port: port, configuration: configuration)
+    public func makeClient(token: String? = nil, configuration: RPCConnection.Configuration = .init()) -> SwitchboardClient {
+        SwitchboardClient(host: "127.0.0.1", port: port, token: token, configuration: configuration)
     }
 
     /// A new raw ttrpc connection to the server, for byte-level tests.
@@ -37,6 +37,7 @@ public func withTestServer<Result: Sendable>(
     database: String? = nil,
     clock: any WallClock = SystemWallClock(),
     hook: (any AllocationHook)? = nil,
+    keys: APIKeyRing? = nil,
     extraServices: [any RegistrableRPCService] = [EchoService()],
     _ body: (TestServer) async throws -> Result
 ) async throws -> Result {
@@ -45,7 +46,8 @@ public func withTestServer<Result: Sendable>(
     let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory, clock: clock)
     let engine = try await SwitchboardEngine(store: store, clock: clock, hook: hook, logger: logger)
     let server = SwitchboardServer.makeServer(
-        configuration: configuration, engine: engine, store: store, logger: logger, extraServices: extraServices
+        configuration: configuration, engine: engine, store: store, logger: logger, keys: keys,
+        extraServices: extraServices
     )
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }

@@ -26,18 +26,22 @@ public final class RPCServer: Service, Sendable {
         public var maximumDataLength: Int
         /// How long unary calls in flight may take to finish once a graceful shutdown begins.
         public var shutdownGracePeriod: Duration
+        /// Checks every call's credentials before its handler runs; `nil` lets every call in.
+        public var authenticator: (any RPCAuthenticator)?
 
         /// Creates a configuration.
         public init(
             host: String = "127.0.0.1",
             port: Int = 7420,
             maximumDataLength: Int = 4 << 20,
-            shutdownGracePeriod: Duration = .seconds(10)
+            shutdownGracePeriod: Duration = .seconds(10),
+            authenticator: (any RPCAuthenticator)? = nil
         ) {
             self.host = host
             self.port = port
             self.maximumDataLength = maximumDataLength
             self.shutdownGracePeriod = shutdownGracePeriod
+            self.authenticator = authenticator
         }
     }
 
@@ -107,7 +111,8 @@ public final class RPCServer: Service, Sendable {
     /// closes every connection at once).
     public func run() async throws {
         let settings = ServerConnectionHandler.Settings(
-            router: router, maximumDataLength: configuration.maximumDataLength, logger: logger
+            router: router, maximumDataLength: configuration.maximumDataLength, logger: logger,
+            authenticator: configuration.authenticator
         )
         let quiesce = ServerQuiescingHelper(group: group)
         let channel: any Channel

@@ -17,6 +17,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var router: RPCRouter
         var maximumDataLength: Int
         var logger: Logger
+        var authenticator: (any RPCAuthenticator)?
     }
 
     private struct Call {
@@ -166,11 +167,21 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func start(_ handler: RPCRouter.Handler, request: Ttrpc_Request, streamID: UInt32, context: ChannelHandlerContext) {
         let method = MethodDescriptor(service: request.service, method: request.method)
         let metadata = Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) })
+        var principal: Principal?
+        if let authenticator = settings.authenticator {
+            do {
+                principal = try authenticator.authenticate(method, metadata: metadata)
+            } catch {
+                writeError(streamID: streamID, error)
+                return
+            }
+        }
         requestCounter &+= 1
         let deadline = request.timeoutNano > 0 ? ContinuousClock.now + .nanoseconds(request.timeoutNano) : nil
         let serverContext = ServerContext(
             method: method, metadata: metadata, deadline: deadline, remotePeer: remotePeer,
-            connectionID: connectionID, callNumber: requestCounter, logger: settings.logger
+            connectionID: connectionID, callNumber: requestCounter, logger: settings.logger,
+            principal: principal
         )
 
         let loop = context.eventLoop

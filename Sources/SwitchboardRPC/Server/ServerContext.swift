@@ -15,6 +15,10 @@ public struct ServerContext: Sendable {
     /// The caller's address, for example `127.0.0.1:50432`.
     public let remotePeer: String
 
+    /// Who the server's ``RPCAuthenticator`` found the caller to be; `nil` without one, or for an
+    /// anonymous call it allowed.
+    public let principal: Principal?
+
     private let connectionID: String
     private let callNumber: UInt64
     private var baseLogger: Logger
@@ -22,8 +26,10 @@ public struct ServerContext: Sendable {
     /// Creates a context (servers do; tests of handlers may).
     public init(
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
-        remotePeer: String, connectionID: String, callNumber: UInt64, logger: Logger
+        remotePeer: String, connectionID: String, callNumber: UInt64, logger: Logger,
+        principal: Principal? = nil
     ) {
+        self.principal = principal
         self.method = method
         self.metadata = metadata
         self.deadline = deadline

@@ -20,8 +20,9 @@ the same `idempotency_key`: the function must give the same answer to both.
 """
 from __future__ import annotations
 
+import hmac
 import inspect
-from typing import Awaitable, Callable, Iterable, Union
+from typing import Awaitable, Callable, Iterable, Optional, Union
 
 from switchboard.hook.v1 import hook_pb2
 from switchboard.hook.v1.hook_ttrpc import AllocationHookServicer
@@ -54,10 +55,17 @@ def automatic() -> hook_pb2.AllocateResponse:
 
 
 class _FunctionHook(AllocationHookServicer):
-    def __init__(self, allocate: AllocateFunction) -> None:
+    def __init__(self, allocate: Union[AllocateFunction, AllocationHookServicer], token: Optional[str]) -> None:
         self._allocate = allocate
+        self._expected = f"Bearer {token}".encode() if token else None
 
     async def allocate(self, request: hook_pb2.AllocateRequest, context: ServerContext) -> hook_pb2.AllocateResponse:
+        if self._expected is not None:
+            presented = (context.get("authorization") or "").encode()
+            if not hmac.compare_digest(presented, self._expected):
+                raise RPCError(StatusCode.UNAUTHENTICATED, "missing or invalid 'authorization: Bearer <token>'")
+        if isinstance(self._allocate, AllocationHookServicer):
+            return await self._allocate.allocate(request, context)
         answer = self._allocate(request)
         if inspect.isawaitable(answer):
             answer = await answer
@@ -68,14 +76,16 @@ class _FunctionHook(AllocationHookServicer):
 
 
 async def serve_allocation_hook(allocate: Union[AllocateFunction, AllocationHookServicer],
-                                host: str = "127.0.0.1", port: int = 7500) -> Server:
+                                host: str = "127.0.0.1", port: int = 7500, *,
+                                token: Optional[str] = None) -> Server:
     """Starts serving the hook (port 0 picks a free one: see `server.port`); returns the server.
 
     `allocate` is a function of the request (plain or async) returning an `AllocateResponse`
-    (see `to_group`, `to_agents`, `reject`, `automatic`), or an `AllocationHookServicer`. Await
-    `server.serve_forever()` to run until cancelled, `server.stop()` to stop.
+    (see `to_group`, `to_agents`, `reject`, `automatic`), or an `AllocationHookServicer`. With
+    `token`, calls must carry `authorization: Bearer <token>` (start Switchboard with
+    `--hook-token`); others get `UNAUTHENTICATED`. Await `server.serve_forever()` to run until
+    cancelled, `server.stop()` to stop.
     """
-    servicer = allocate if isinstance(allocate, AllocationHookServicer) else _FunctionHook(allocate)
-    server = Server(servicer)
+    server = Server(_FunctionHook(allocate, token))
     await server.start(host, port)
     return server

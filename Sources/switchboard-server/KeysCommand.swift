@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import SwitchboardCore
+import SwitchboardServer
+import SwitchboardStore
+
+/// `switchboard-server keys`: API keys, managed on the database directly (no server needed; a
+/// running server picks changes up within seconds).
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create, list and revoke API keys (on the database; also while the server runs).",
+        discussion: """
+            Roles: admin (every method), gateway (SessionService, any session), agent (the \\
+            AgentService calls of one agent, named with --agent). Keys are stored hashed: the key \\
+            is printed once, when created. Once any key exists, every call but Health needs one.
+
+            Examples:
+              switchboard-server keys create --role admin --description "operators"
+              switchboard-server keys create --role agent --agent alice
+              switchboard-server keys list
+              switchboard-server keys revoke 3f9a0c12d4e5
+            """,
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Option(help: "Folder of the database, switchboard.sqlite (SWITCHBOARD_DATA_DIR).")
+        var dataDir: String = env("SWITCHBOARD_DATA_DIR") ?? "./data"
+
+        func open() throws -> SwitchboardStore {
+            let path = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
+            do {
+                return try SwitchboardStore(location: .file(path))
+            } catch {
+                throw KeysError("\(error)")
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key and print it (once: only its hash is stored).",
+            discussion: "Example: switchboard-server keys create --role gateway --description \"web gateway\""
+        )
+        @OptionGroup var location: Location
+        @Option(help: "admin, gateway or agent.") var role: String
+        @Option(help: "The agent an agent key acts for (required with --role agent).") var agent: String?
+        @Option(help: "A note for operators.") var description: String = ""
+
+        func validate() throws {
+            guard let role = APIRole(rawValue: role) else {
+                throw ValidationError("--role must be admin, gateway or agent, got '\(role)'")
+            }
+            if role == .agent {
+                guard let agent else { throw ValidationError("--agent is required with --role agent") }
+                do { try AgentRules.validateID(agent, field: "agent") } catch { throw ValidationError("--agent: \(error.message)") }
+            } else if agent != nil {
+                throw ValidationError("--agent goes only with --role agent")
+            }
+        }
+
+        func run() async throws {
+            let store = try location.open()
+            defer { store.close() }
+            let (token, record) = APIKeys.make(
+                role: APIRole(rawValue: role)!, agentID: agent, description: description, now: SystemWallClock().now()
+            )
+            try await store.insertAPIKey(record)
+            print(token.text)
+            FileHandle.standardError.write(Data("""
+                created key '\(record.id)' (role \(role)\(agent.map { ", agent \($0)" } ?? "")): keep it secret, it is not shown again
+
+                """.utf8))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the keys (never their secrets).")
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            let store = try location.open()
+            defer { store.close() }
+            let keys = try await store.apiKeys()
+            print("ID            ROLE     AGENT            CREATED                   REVOKED                   DESCRIPTION")
+            for key in keys {
+                let columns = [
+                    key.id.padding(12), key.role.rawValue.padding(7), (key.agentID ?? "-").padding(16),
+                    iso(key.createdAt).padding(25), (key.revokedAt.map(iso) ?? "-").padding(25), key.description,
+                ]
+                print(columns.joined(separator: " "))
+            }
+        }
+
+        func iso(_ time: Timestamp) -> String {
+            Date(timeIntervalSince1970: Double(time.milliseconds) / 1000).ISO8601Format()
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key: calls with it fail with UNAUTHENTICATED (within seconds on a running server).",
+            discussion: "Example: switchboard-server keys revoke 3f9a0c12d4e5"
+        )
+        @OptionGroup var location: Location
+        @Argument(help: "The key's id (the 12 hex digits after 'sbk_').") var id: String
+
+        func run() async throws {
+            let store = try location.open()
+            defer { store.close() }
+            try await store.revokeAPIKey(id: id)
+            print("revoked key '\(id)'")
+        }
+    }
+}
+
+struct KeysError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
