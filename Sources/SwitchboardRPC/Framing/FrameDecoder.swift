@@ -18,6 +18,11 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
     static func reservedByteSet(_ value: UInt8) -> FramingError {
         FramingError(description: "reserved first byte of a frame header is \(value), must be 0")
     }
+
+    /// A frame began but did not arrive whole within the frame timeout.
+    static func slowFrame(_ timeout: TimeAmount) -> FramingError {
+        FramingError(description: "a frame did not arrive whole within \(timeout.nanoseconds / 1_000_000) ms of its first byte")
+    }
 }
 
 /// Splits a ttrpc byte stream into frames.
@@ -42,20 +47,41 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
 
     /// The largest data length accepted.
     public let maximumDataLength: Int
+    /// How long a frame may take to arrive whole once its first byte has; `nil`: forever.
+    public let frameTimeout: TimeAmount?
     private var state = State.header
+    private var pendingFrameTimer: Scheduled<Void>?
 
     /// Creates a decoder; `maximumDataLength` is capped at 16 MiB - 1, what the header can hold.
-    public init(maximumDataLength: Int) {
+    /// With `frameTimeout`, a frame that has begun but is not whole after that time is a
+    /// ``FramingError`` (fired down the pipeline, which closes the connection).
+    public init(maximumDataLength: Int, frameTimeout: TimeAmount? = nil) {
         precondition(maximumDataLength >= 0, "maximumDataLength must not be negative")
         self.maximumDataLength = min(maximumDataLength, 0x00FF_FFFF)
+        self.frameTimeout = frameTimeout
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch try decode(buffer: &buffer) {
         case .some(let frame):
+            // A frame is whole: the next one's clock starts with its first byte.
+            pendingFrameTimer?.cancel()
+            pendingFrameTimer = nil
             context.fireChannelRead(wrapInboundOut(frame))
             return .continue
         case .none:
+            let partial = buffer.readableBytes > 0 || { if case .skipping = state { true } else { false } }()
+            if !partial {
+                pendingFrameTimer?.cancel()
+                pendingFrameTimer = nil
+            } else if let frameTimeout, pendingFrameTimer == nil {
+                let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                pendingFrameTimer = context.eventLoop.scheduleTask(in: frameTimeout) {
+                    let context = loopBound.value
+                    guard context.channel.isActive else { return }
+                    context.fireErrorCaught(FramingError.slowFrame(frameTimeout))
+                }
+            }
             return .needMoreData
         }
     }
@@ -64,7 +90,12 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
     ) throws -> DecodingState {
         // A partial frame at the end of the stream is dropped with the connection.
-        try decode(context: context, buffer: &buffer)
+        pendingFrameTimer?.cancel()
+        pendingFrameTimer = nil
+        while case .some(let frame) = try decode(buffer: &buffer) {
+            context.fireChannelRead(wrapInboundOut(frame))
+        }
+        return .needMoreData
     }
 
     /// Decodes at most one item from `buffer`; `nil` when more bytes are needed.

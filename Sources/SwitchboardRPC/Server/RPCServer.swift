@@ -28,6 +28,18 @@ public final class RPCServer: Service, Sendable {
         public var shutdownGracePeriod: Duration
         /// Checks every call's credentials before its handler runs; `nil` lets every call in.
         public var authenticator: (any RPCAuthenticator)?
+        /// Connections open at once; a connection over the limit is closed as it is accepted.
+        public var maximumConnections: Int
+        /// Calls in flight on one connection; more are answered `RESOURCE_EXHAUSTED`.
+        public var maximumCallsPerConnection: Int
+        /// Server-streaming calls (watchers) open at once on the whole server; more are answered
+        /// `RESOURCE_EXHAUSTED`.
+        public var maximumStreams: Int
+        /// A connection on which nothing arrives for this long, with no call in flight, is closed.
+        public var idleTimeout: Duration
+        /// Once the first byte of a frame arrives, the whole frame must arrive within this time or
+        /// the connection is closed (slow senders hold no buffer for long).
+        public var frameTimeout: Duration
 
         /// Creates a configuration.
         public init(
@@ -35,13 +47,23 @@ public final class RPCServer: Service, Sendable {
             port: Int = 7420,
             maximumDataLength: Int = 4 << 20,
             shutdownGracePeriod: Duration = .seconds(10),
-            authenticator: (any RPCAuthenticator)? = nil
+            authenticator: (any RPCAuthenticator)? = nil,
+            maximumConnections: Int = 4096,
+            maximumCallsPerConnection: Int = 4096,
+            maximumStreams: Int = 10_000,
+            idleTimeout: Duration = .seconds(300),
+            frameTimeout: Duration = .seconds(10)
         ) {
             self.host = host
             self.port = port
             self.maximumDataLength = maximumDataLength
             self.shutdownGracePeriod = shutdownGracePeriod
             self.authenticator = authenticator
+            self.maximumConnections = maximumConnections
+            self.maximumCallsPerConnection = maximumCallsPerConnection
+            self.maximumStreams = maximumStreams
+            self.idleTimeout = idleTimeout
+            self.frameTimeout = frameTimeout
         }
     }
 
@@ -69,6 +91,7 @@ public final class RPCServer: Service, Sendable {
     private let shared = NIOLockedValueBox(Shared())
     private let finished: EventLoopPromise<Void>
     private let connectionCounter = NIOLockedValueBox<UInt64>(0)
+    private let streams: StreamBudget
 
     /// Creates a server hosting `services`.
     public init(
@@ -78,6 +101,7 @@ public final class RPCServer: Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        self.streams = StreamBudget(limit: configuration.maximumStreams)
         self.router = RPCRouter(services: services)
         self.logger = logger
         self.group = eventLoopGroup
@@ -101,6 +125,9 @@ public final class RPCServer: Service, Sendable {
         }
     }
 
+    /// How many server-streaming calls (watchers) are open.
+    public var openStreams: Int { streams.inUse }
+
     /// Adds a function run when a graceful shutdown begins, before connections are quiesced (for
     /// example to report `NOT_SERVING` to health watchers).
     public func onShutdown(_ hook: @escaping @Sendable () -> Void) {
@@ -112,8 +139,13 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         let settings = ServerConnectionHandler.Settings(
             router: router, maximumDataLength: configuration.maximumDataLength, logger: logger,
-            authenticator: configuration.authenticator
+            authenticator: configuration.authenticator,
+            maximumCallsPerConnection: configuration.maximumCallsPerConnection,
+            streams: streams
         )
+        let maximumConnections = configuration.maximumConnections
+        let idleTimeout = TimeAmount.nanoseconds(configuration.idleTimeout.nanoseconds)
+        let frameTimeout = TimeAmount.nanoseconds(configuration.frameTimeout.nanoseconds)
         let quiesce = ServerQuiescingHelper(group: group)
         let channel: any Channel
         do {
@@ -127,19 +159,30 @@ public final class RPCServer: Service, Sendable {
                 }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
-                .childChannelInitializer { [shared, connectionCounter] channel in
+                .childChannelInitializer { [shared, connectionCounter, logger] channel in
                     let id = connectionCounter.withLockedValue { counter in
                         counter += 1
                         return counter
                     }
                     let key = ObjectIdentifier(channel)
-                    shared.withLockedValue { $0.children[key] = channel }
+                    let accepted = shared.withLockedValue { shared in
+                        guard shared.children.count < maximumConnections else { return false }
+                        shared.children[key] = channel
+                        return true
+                    }
+                    guard accepted else {
+                        logger.warning("connection refused: the limit of open connections is reached", metadata: [
+                            "limit": "\(maximumConnections)", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                        ])
+                        return channel.close()
+                    }
                     channel.closeFuture.whenComplete { _ in
                         shared.withLockedValue { _ = $0.children.removeValue(forKey: key) }
                     }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers(
-                            ByteToMessageHandler(FrameDecoder(maximumDataLength: settings.maximumDataLength)),
+                            IdleStateHandler(readTimeout: idleTimeout),
+                            ByteToMessageHandler(FrameDecoder(maximumDataLength: settings.maximumDataLength, frameTimeout: frameTimeout)),
                             ServerConnectionHandler(settings: settings, connectionID: "c\(id)")
                         )
                     }

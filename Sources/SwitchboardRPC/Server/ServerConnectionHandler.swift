@@ -18,6 +18,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var maximumDataLength: Int
         var logger: Logger
         var authenticator: (any RPCAuthenticator)?
+        /// Calls in flight one connection may have; more are `RESOURCE_EXHAUSTED`.
+        var maximumCallsPerConnection: Int = .max
+        /// The server-wide budget of server-streaming calls (watchers).
+        var streams: StreamBudget = StreamBudget(limit: .max)
     }
 
     private struct Call {
@@ -147,6 +151,20 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             writeError(streamID: streamID, RPCError(code: .invalidArgument, message: "field 'timeout_nano' must not be negative"))
             return
         }
+        if calls.count >= settings.maximumCallsPerConnection {
+            writeError(streamID: streamID, RPCError(
+                code: .resourceExhausted,
+                message: "too many calls in flight on this connection (limit \(settings.maximumCallsPerConnection)); wait for answers or open another connection"
+            ))
+            return
+        }
+        if case .serverStreaming = handler, !settings.streams.acquire() {
+            writeError(streamID: streamID, RPCError(
+                code: .resourceExhausted,
+                message: "too many streams open on the server (limit \(settings.streams.limit)); retry later"
+            ))
+            return
+        }
         start(handler, request: request, streamID: streamID, context: context)
     }
 
@@ -256,7 +274,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func finishUnary(streamID: UInt32, _ outcome: Result<[UInt8], RPCError>) {
-        guard let call = calls.removeValue(forKey: streamID) else { return }  // expired or cancelled
+        guard let call = removeCall(streamID) else { return }  // expired or cancelled
         call.timeout?.cancel()
         switch outcome {
         case .success(let payload):
@@ -269,7 +287,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func finishStream(streamID: UInt32, error: RPCError?) {
-        guard let call = calls.removeValue(forKey: streamID) else { return }
+        guard let call = removeCall(streamID) else { return }
         call.timeout?.cancel()
         resumeWaiters(of: streamID, with: RPCError(code: .cancelled, message: "the stream has ended"))
         if let error {
@@ -284,12 +302,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Ends a call early: answers `error` and cancels the handler's task.
     private func finish(streamID: UInt32, error: RPCError) {
-        guard let call = calls.removeValue(forKey: streamID) else { return }
+        guard let call = removeCall(streamID) else { return }
         call.timeout?.cancel()
         call.task?.cancel()
         resumeWaiters(of: streamID, with: RPCError(code: .cancelled, message: error.message))
         write { $0.writeResponseFrame(streamID: streamID, payload: [], error: error) }
         closeIfDrained()
+    }
+
+    /// Forgets a call, giving its stream budget back.
+    private func removeCall(_ streamID: UInt32) -> Call? {
+        guard let call = calls.removeValue(forKey: streamID) else { return nil }
+        if call.streaming { settings.streams.release() }
+        return call
     }
 
     private func expire(streamID: UInt32, timeoutNano: Int64) {
@@ -378,7 +403,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Lifecycle
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            // Nothing received for the idle timeout: close, unless calls (streams) are open.
+            if calls.isEmpty {
+                logger.debug("closing an idle connection")
+                context.close(promise: nil)
+            }
+        } else if event is ChannelShouldQuiesceEvent {
             quiescing = true
             // Streams (watchers) never end on their own: end them so clients reconnect elsewhere.
             for (streamID, call) in calls where call.streaming {
@@ -402,6 +433,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         for (_, call) in calls {
             call.timeout?.cancel()
             call.task?.cancel()
+            if call.streaming { settings.streams.release() }
         }
         if !calls.isEmpty {
             logger.debug("connection closed with calls in flight", metadata: ["calls": "\(calls.count)"])

@@ -19,6 +19,9 @@ struct ExampleHook: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks one.")
     var port = 7500
 
+    @Option(help: "Require 'authorization: Bearer <token>' on every call (give the server the same --hook-token).")
+    var token: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -26,7 +29,7 @@ struct ExampleHook: AsyncParsableCommand {
         var configured = Logger(label: "example-hook")
         configured.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let logger = configured
-        let hook = AllocationHookServer(host: host, port: port, logger: logger) { request in
+        let hook = AllocationHookServer(host: host, port: port, token: token, logger: logger) { request in
             logger.info("allocate", metadata: ["session": "\(request.sessionID)", "attributes": "\(request.attributes)"])
             if request.attributes["blocked"] == "true" {
                 return .reject("Sorry, chat is not available for your account. Please call us.")
