@@ -43,6 +43,10 @@ public final class SwitchboardStore: Sendable {
             case .inMemory:
                 writer = try DatabaseQueue(configuration: configuration)
             }
+            // A database written by a newer version: migrating would not make it readable here.
+            if try writer.read({ db in try Self.migrator.hasBeenSuperseded(db) }) {
+                throw SwitchboardError(.unavailable, "its schema is newer than this version of Switchboard knows")
+            }
             try Self.migrator.migrate(writer)
         } catch {
             let place = if case .file(let path) = location { "'\(path)'" } else { "in memory" }

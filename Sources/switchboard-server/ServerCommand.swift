@@ -78,6 +78,10 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "switchboard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let databasePath = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
+        if let problem = DatabaseChecks.problem(dataDir: dataDir, databasePath: databasePath) {
+            logger.critical("cannot start: \(problem)")
+            throw ExitCode(2)
+        }
         let store: SwitchboardStore
         let engine: SwitchboardEngine
         do {
@@ -86,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store: store, hook: NetworkAllocationHook(token: hookToken, logger: logger), logger: logger
             )
         } catch {
-            logger.critical("cannot start: \(error)")
+            logger.critical("cannot start: \(DatabaseChecks.describe(error, databasePath: databasePath))")
             throw ExitCode(2)
         }
         logger.info("database ready", metadata: ["path": "\(databasePath)"])

@@ -1,21 +1,17 @@
 """Fixtures: a real switchboard-server process on a free port with its own data directory.
 
 The binary is `$SWITCHBOARD_SERVER_BINARY`, or the repository's `.build/debug/switchboard-server`
-(`swift build` makes it; `scripts/test` builds it before running these tests).
+(`swift build` makes it; `scripts/test` builds it before running these tests). The process helper
+itself is in `server_process.py`, shared with the crash harness.
 """
 import asyncio
 import functools
-import os
-import re
-import signal
-import subprocess
-import threading
-from pathlib import Path
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-BINARY = Path(os.environ.get("SWITCHBOARD_SERVER_BINARY", REPOSITORY / ".build/debug/switchboard-server"))
+from server_process import BINARY, REPOSITORY, ServerProcess as _ServerProcess, ServerStartError
+
+__all__ = ["BINARY", "REPOSITORY", "ServerProcess", "run_async", "server"]
 
 
 def run_async(test):
@@ -26,53 +22,14 @@ def run_async(test):
     return wrapper
 
 
-class ServerProcess:
-    """A switchboard-server process; `restart()` stops it and starts it again on the same port and data."""
+class ServerProcess(_ServerProcess):
+    """`server_process.ServerProcess`, failing the test (instead of raising) when it cannot start."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = 0
-        self.process = None
-        self.log = []
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        if not BINARY.exists():
-            pytest.fail(f"{BINARY} is missing: run `swift build` first")
-        self.process = subprocess.Popen(
-            [str(BINARY), "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--grace-seconds", "1"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        listening = threading.Event()
-
-        def read():
-            for line in self.process.stdout:
-                self.log.append(line)
-                match = re.search(r"listening", line) and re.search(r":(\d+)\b(?!.*:\d)", line)
-                if match and not listening.is_set():
-                    self.port = int(match.group(1))
-                    listening.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not listening.wait(30):
-            self.stop()
-            pytest.fail("switchboard-server did not start:\n" + "".join(self.log))
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+    def start(self, timeout: float = 30) -> None:
+        try:
+            super().start(timeout)
+        except ServerStartError as e:
+            pytest.fail(str(e))
 
 
 @pytest.fixture
