@@ -53,6 +53,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("SWITCHBOARD_LOG_LEVEL") ?? "info"
 
+    @Option(help: "Connections open at once; more are closed as they are accepted (SWITCHBOARD_MAX_CONNECTIONS).")
+    var maxConnections: Int = env("SWITCHBOARD_MAX_CONNECTIONS").flatMap(Int.init) ?? 4096
+
+    @Option(help: "Calls in flight on one connection; more get RESOURCE_EXHAUSTED (SWITCHBOARD_MAX_CALLS_PER_CONNECTION).")
+    var maxCallsPerConnection: Int = env("SWITCHBOARD_MAX_CALLS_PER_CONNECTION").flatMap(Int.init) ?? 4096
+
+    @Option(help: "Event streams (WatchSession, WatchAgent, Health/Watch) open at once; more get RESOURCE_EXHAUSTED (SWITCHBOARD_MAX_WATCHERS).")
+    var maxWatchers: Int = env("SWITCHBOARD_MAX_WATCHERS").flatMap(Int.init) ?? 10_000
+
+    @Option(help: "Seconds a connection with no call in flight may stay silent before it is closed (SWITCHBOARD_IDLE_TIMEOUT_SECONDS).")
+    var idleTimeoutSeconds: Double = env("SWITCHBOARD_IDLE_TIMEOUT_SECONDS").flatMap(Double.init) ?? 300
+
+    @Option(help: "Seconds a frame may take to arrive whole after its first byte before the connection is closed (SWITCHBOARD_FRAME_TIMEOUT_SECONDS).")
+    var frameTimeoutSeconds: Double = env("SWITCHBOARD_FRAME_TIMEOUT_SECONDS").flatMap(Double.init) ?? 10
+
     @Flag(help: "Listen on a non-loopback address even though no API key exists, letting anyone call (SWITCHBOARD_ALLOW_UNAUTHENTICATED=1).")
     var allowUnauthenticated: Bool = env("SWITCHBOARD_ALLOW_UNAUTHENTICATED") == "1"
 
@@ -68,6 +83,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard graceSeconds >= 0, graceSeconds <= 3600 else {
             throw ValidationError("--grace-seconds must be between 0 and 3600, got \(graceSeconds)")
+        }
+        for (name, value) in [("--max-connections", maxConnections), ("--max-calls-per-connection", maxCallsPerConnection), ("--max-watchers", maxWatchers)] {
+            guard (1...1_000_000).contains(value) else {
+                throw ValidationError("\(name) must be between 1 and 1000000, got \(value)")
+            }
+        }
+        guard idleTimeoutSeconds >= 1, idleTimeoutSeconds <= 86_400 else {
+            throw ValidationError("--idle-timeout-seconds must be between 1 and 86400, got \(idleTimeoutSeconds)")
+        }
+        guard frameTimeoutSeconds >= 0.1, frameTimeoutSeconds <= 3600 else {
+            throw ValidationError("--frame-timeout-seconds must be between 0.1 and 3600, got \(frameTimeoutSeconds)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -113,7 +139,10 @@ struct ServeCommand: AsyncParsableCommand {
         let server = SwitchboardServer.makeServer(
             configuration: .init(
                 host: host, port: port, maximumDataLength: maxFrameBytes,
-                shutdownGracePeriod: .milliseconds(Int64(graceSeconds * 1000))
+                shutdownGracePeriod: .milliseconds(Int64(graceSeconds * 1000)),
+                maximumConnections: maxConnections, maximumCallsPerConnection: maxCallsPerConnection,
+                maximumStreams: maxWatchers, idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
+                frameTimeout: .milliseconds(Int64(frameTimeoutSeconds * 1000))
             ),
             engine: engine,
             store: store,
