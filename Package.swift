@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardServerTests",
             dependencies: [
-                "SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore",
+                "SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore", "SwitchboardStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -58,6 +58,12 @@ public actor SwitchboardEngine {
         self.logger = logger
         self.state = try RoutingState(settings: SwitchboardSettings(), agents: [], groups: [:])
         try await load()
+        // A crash between a change and the assignments it allowed (a raised limit is committed
+        // before the queued sessions it lets in) leaves queued sessions next to free capacity:
+        // serve the queues once at start-up.
+        let now = clock.now()
+        try state.updateSettings(state.settings, now: now)
+        try await commit(now: now)
         await fireDueTimers()
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardClient
 import SwitchboardCore
 import SwitchboardServer
+import SwitchboardStore
 import SwitchboardTestSupport
 import Testing
 
@@ -249,6 +250,35 @@ struct SessionScenarioTests {
             await expectRPCError(.notFound, containing: "'s-nope'") {
                 _ = try await scenario.sessions.getSession(GetSessionRequest(sessionID: "s-nope"))
             }
+        }
+    }
+
+    @Test("queued sessions next to free capacity at start-up (a crash after a raised limit was stored) are served")
+    func startUpServesQueues() async throws {
+        let database = temporaryDatabasePath()
+        let clock = ManualClock()
+        var queuedID = ""
+        try await withScenario(database: database, clock: clock) { scenario in
+            try await scenario.update { $0.queue?.maxSessionsPerAgent = 1 }
+            try await scenario.agentsOnline("ann")
+            _ = try await scenario.userAsks("u1")
+            let queued = try await scenario.userAsks("u2")
+            #expect(queued.state == .queued)
+            queuedID = queued.id
+        }
+        // The limit raised in the database alone: what a crash right after the settings' commit,
+        // before the assignments it allowed, leaves behind.
+        do {
+            let store = try SwitchboardStore(location: .file(database), clock: clock)
+            let current = try #require(try await store.settings())
+            var settings = try Settings(serializedBytes: current.document)
+            settings.queue?.maxSessionsPerAgent = 2
+            _ = try await store.replaceSettings(try settings.serializedBytes(), expectedVersion: current.version)
+            store.close()
+        }
+        try await withScenario(database: database, clock: clock) { scenario in
+            let session = try await scenario.session(queuedID)
+            #expect(session.state == .active && session.agentID == "ann")
         }
     }
 
