@@ -62,6 +62,9 @@ extension SwitchboardStore {
                 .execute(arguments: [displayName, maxSessions, id])
         case .deleteAgent(let id):
             try db.cachedStatement(sql: "DELETE FROM agents WHERE id = ?").execute(arguments: [id])
+            // Its events go with it: an agent created again under the same id numbers its events
+            // from 1 (found by fuzzing: the old rows made its first event a UNIQUE violation).
+            try db.cachedStatement(sql: "DELETE FROM agent_events WHERE agent_id = ?").execute(arguments: [id])
         case .agentState(let id, let status, let changedAt, let lastAssignedAt):
             try db.cachedStatement(sql: "UPDATE agents SET status = ?, status_changed_at = ?, last_assigned_at = ? WHERE id = ?")
                 .execute(arguments: [status.storedCode, changedAt.milliseconds, lastAssignedAt.milliseconds, id])

@@ -98,6 +98,24 @@ struct WatchTests {
         }
     }
 
+    @Test("an agent deleted and created again under its id starts a new event stream")
+    func agentRecreated() async throws {
+        try await withScenario { scenario in
+            try await scenario.agentsOnline("ann")
+            let first = try await scenario.userAsks("u1")
+            _ = try await scenario.sessions.closeSession(CloseSessionRequest(sessionID: first.id))
+            _ = try await scenario.agents.deleteAgent(DeleteAgentRequest(id: "ann"))
+            // Found by fuzzing: the old agent's stored events made this assignment fail INTERNAL.
+            try await scenario.agentsOnline("ann")
+            let second = try await scenario.userAsks("u2")
+            #expect(second.agentID == "ann")
+            var watch = scenario.agents.watchAgent(WatchAgentRequest(agentID: "ann")).makeAsyncIterator()
+            let events = try await take(1, from: &watch)
+            #expect(events.first?.sequence == 1)
+            #expect(events.first?.event == .assignedSessionID(second.id))
+        }
+    }
+
     @Test("1,000 concurrent watchers each get their session's events")
     func manyWatchers() async throws {
         try await withScenario { scenario in
