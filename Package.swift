@@ -150,6 +150,41 @@ let package = Package(
             path: "Benchmarks/SwitchboardBench",
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets (see scripts/fuzz and docs/RELIABILITY.md): built with
+        // `-sanitize=fuzzer -DFUZZING` they fuzz; a plain build replays their corpus once.
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
+                "SwitchboardStore", "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/FuzzSupport",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzFrames",
+            dependencies: [
+                "FuzzSupport", "SwitchboardRPC", "SwitchboardProto",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/FuzzFrames",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzEnvelope",
+            dependencies: ["FuzzSupport", "SwitchboardRPC", "SwitchboardProto", "SwitchboardServices", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzEnvelope",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzRequests",
+            dependencies: ["FuzzSupport", "SwitchboardRPC", "SwitchboardProto", "SwitchboardServices", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzRequests",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardTestSupport",
             dependencies: [
