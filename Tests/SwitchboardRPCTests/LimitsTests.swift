@@ -129,6 +129,31 @@ struct LimitsTests {
         }
     }
 
+    @Test("a client that stops reading a stream ends it on the server, and its place is free again")
+    func cancelledStream() async throws {
+        let configuration = RPCServer.Configuration(host: "127.0.0.1", port: 0, maximumStreams: 1)
+        try await withTestServer(configuration: configuration) { server in
+            let client = server.makeClient()
+            let (first, firstSeen) = AsyncStream<Void>.makeStream()
+            let watcher = Task {
+                for try await _ in client.health.watch(HealthCheckRequest()) {
+                    firstSeen.yield()
+                }
+            }
+            var seen = first.makeAsyncIterator()
+            _ = await seen.next()
+            #expect(server.server.openStreams == 1)
+            watcher.cancel()
+            #expect(try await eventually { server.server.openStreams == 0 })
+            // The same connection opens the one stream allowed again.
+            var again = client.health.watch(HealthCheckRequest()).makeAsyncIterator()
+            let status = try await again.next()?.status
+            #expect(status == .serving)
+            #expect(server.server.openStreams == 1)
+            await client.close()
+        }
+    }
+
     @Test("connections over the limit are closed as they are accepted; a freed place is taken again")
     func connections() async throws {
         let configuration = RPCServer.Configuration(host: "127.0.0.1", port: 0, maximumConnections: 2)

@@ -79,6 +79,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func cancel(token: NIOLoopBoundBox<UInt32?>) {
         guard let streamID = token.value, let call = pending.removeValue(forKey: streamID) else { return }
         call.fail(RPCError(code: .cancelled, message: "the call was cancelled"))
+        if case .stream = call {
+            // Tell the server to stop the stream (Switchboard's extension of ttrpc: an empty data
+            // frame flagged `no data` alone); servers without it ignore the frame.
+            var frame = ByteBuffer()
+            frame.writeFrameHeader(FrameHeader(length: 0, streamID: streamID, type: .data, flags: [.noData]))
+            write(frame, streamID: streamID)
+        }
     }
 
     private func assignStreamID(_ token: NIOLoopBoundBox<UInt32?>) -> UInt32? {

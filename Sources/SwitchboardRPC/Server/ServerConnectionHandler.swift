@@ -172,6 +172,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // The services here take no client streams. A bare end-of-stream marker is harmless; any
         // other data ends the call it names.
         if header.flags.contains(.remoteClosed) && header.length == 0 { return }
+        // A client gives up on a call (Switchboard's extension of ttrpc, which has no cancel):
+        // an empty data frame flagged `no data` alone. The handler is cancelled, the stream ends.
+        if header.flags == [.noData] && header.length == 0 {
+            if calls[header.streamID] != nil {
+                finish(streamID: header.streamID, error: RPCError(code: .cancelled, message: "cancelled by the client"))
+            }
+            return
+        }
         let message = "client data frames are not supported"
         if calls[header.streamID] != nil {
             finish(streamID: header.streamID, error: RPCError(code: .invalidArgument, message: message))

@@ -110,3 +110,33 @@ async def test_the_server_answers_protocol_errors_and_keeps_serving():
         writer.close()
     finally:
         await server.stop()
+
+
+@run_async
+async def test_a_cancelled_stream_ends_on_the_server(tmp_path):
+    from server_process import ServerProcess
+    from switchboard.v1 import health_pb2
+    from switchboard.v1.health_ttrpc import HealthClient
+
+    server = ServerProcess(tmp_path / "data")
+    server.extra_args = ["--max-watchers", "1"]
+    server.start()
+    try:
+        async with Channel(server.target) as channel:
+            health = HealthClient(channel)
+            for _ in range(5):  # each stream takes the one place, and gives it back when cancelled
+                async with health.watch() as stream:
+                    first = await stream.__anext__()
+                    assert first.status == health_pb2.HealthCheckResponse.SERVING_STATUS_SERVING
+                for _ in range(100):  # the server ends the call a moment later
+                    try:
+                        async with health.watch() as probe:
+                            await probe.__anext__()
+                        break
+                    except RPCError as e:
+                        assert e.code == StatusCode.RESOURCE_EXHAUSTED
+                        await asyncio.sleep(0.02)
+                else:
+                    pytest.fail("the cancelled stream still holds its place")
+    finally:
+        server.stop()

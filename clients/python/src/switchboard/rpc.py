@@ -145,6 +145,12 @@ class _Connection:
     def forget(self, stream_id: int) -> None:
         self._calls.pop(stream_id, None)
 
+    def cancel_stream(self, stream_id: int) -> None:
+        """Stops a server stream: forgets it and tells the server (Switchboard's extension of
+        ttrpc: an empty data frame flagged `no data` alone; other servers ignore it)."""
+        if self._calls.pop(stream_id, None) is not None and self.error is None and not self._writer.is_closing():
+            self._writer.write(_HEADER.pack(0, stream_id, _TYPE_DATA, _FLAG_NO_DATA))
+
     async def close(self) -> None:
         self._task.cancel()
         try:
@@ -341,9 +347,7 @@ class ServerStream(Generic[T]):
 
     The call starts on the first iteration. Iteration ends when the server ends the stream and
     raises `RPCError` when it fails (`UNAVAILABLE` when the connection drops). `cancel()` (or
-    leaving an `async with` block) stops delivery; the server stops sending when the connection
-    closes, so long-lived streams are best given a channel of their own (as
-    `Client.watch_session` does).
+    leaving an `async with` block) ends it, on the server too.
     """
 
     def __init__(self, channel: Channel, name: str, envelope: bytes, response_type: Type[T],
@@ -366,10 +370,10 @@ class ServerStream(Generic[T]):
         self.cancel()
 
     def cancel(self) -> None:
-        """Stops delivery of this stream's messages."""
+        """Stops the stream: no more messages are delivered and the server ends the call."""
         self._done = True
         if self._connection is not None:
-            self._connection.forget(self._stream_id)
+            self._connection.cancel_stream(self._stream_id)
 
     async def __anext__(self) -> T:
         if self._done:
