@@ -181,19 +181,12 @@ public struct APIKeyRefresher: Service {
 
     /// Runs until cancelled or a graceful shutdown.
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: interval)
-                    do {
-                        keys.replace(with: try await store.apiKeys())
-                    } catch {
-                        logger.warning("cannot reload the API keys; keeping the ones loaded", metadata: ["error": "\(error)"])
-                    }
-                }
+        try await runPeriodically(every: interval) { [store, keys, logger] in
+            do {
+                keys.replace(with: try await store.apiKeys())
+            } catch {
+                logger.warning("cannot reload the API keys; keeping the ones loaded", metadata: ["error": "\(error)"])
             }
-        } catch is CancellationError {
-            return
         }
     }
 }

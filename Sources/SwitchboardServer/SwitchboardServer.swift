@@ -17,16 +17,22 @@ public struct TimerDriver: Service {
 
     /// Runs until cancelled or a graceful shutdown; either ends it normally.
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: tick)
-                    await engine.fireDueTimers()
-                }
+        try await runPeriodically(every: tick) { await engine.fireDueTimers() }
+    }
+}
+
+/// Runs `body` every `interval` until the task is cancelled or a graceful shutdown begins; either
+/// ends it normally.
+func runPeriodically(every interval: Duration, _ body: @escaping @Sendable () async -> Void) async throws {
+    do {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await body()
             }
-        } catch is CancellationError {
-            return
         }
+    } catch is CancellationError {
+        return
     }
 }
 

@@ -28,13 +28,17 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Folder of the database, switchboard.sqlite (SWITCHBOARD_DATA_DIR).")
         var dataDir: String = env("SWITCHBOARD_DATA_DIR") ?? "./data"
 
-        func open() throws -> SwitchboardStore {
+        /// Runs `body` on the database, closed afterwards.
+        func withStore<T>(_ body: (SwitchboardStore) async throws -> T) async throws -> T {
             let path = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
+            let store: SwitchboardStore
             do {
-                return try SwitchboardStore(location: .file(path))
+                store = try SwitchboardStore(location: .file(path))
             } catch {
                 throw KeysError("\(error)")
             }
+            defer { store.close() }
+            return try await body(store)
         }
     }
 
@@ -61,12 +65,10 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try location.open()
-            defer { store.close() }
             let (token, record) = APIKeys.make(
                 role: APIRole(rawValue: role)!, agentID: agent, description: description, now: SystemWallClock().now()
             )
-            try await store.insertAPIKey(record)
+            try await location.withStore { try await $0.insertAPIKey(record) }
             print(token.text)
             FileHandle.standardError.write(Data("""
                 created key '\(record.id)' (role \(role)\(agent.map { ", agent \($0)" } ?? "")): keep it secret, it is not shown again
@@ -80,9 +82,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            let store = try location.open()
-            defer { store.close() }
-            let keys = try await store.apiKeys()
+            let keys = try await location.withStore { try await $0.apiKeys() }
             print("ID            ROLE     AGENT            CREATED                   REVOKED                   DESCRIPTION")
             for key in keys {
                 let columns = [
@@ -107,9 +107,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "The key's id (the 12 hex digits after 'sbk_').") var id: String
 
         func run() async throws {
-            let store = try location.open()
-            defer { store.close() }
-            try await store.revokeAPIKey(id: id)
+            try await location.withStore { try await $0.revokeAPIKey(id: id) }
             print("revoked key '\(id)'")
         }
     }

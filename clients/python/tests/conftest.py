@@ -11,7 +11,19 @@ import pytest
 
 from server_process import BINARY, REPOSITORY, ServerProcess as _ServerProcess, ServerStartError
 
-__all__ = ["BINARY", "REPOSITORY", "ServerProcess", "run_async", "server"]
+__all__ = ["BINARY", "REPOSITORY", "ServerProcess", "eventually", "run_async", "server"]
+
+
+async def eventually(check, *, seconds: float = 10, interval: float = 0.05) -> bool:
+    """Awaits `check()` until it returns true (for effects a server applies a moment later, such as
+    keys reloaded every 2 s); false when `seconds` pass first."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while loop.time() < end:
+        if await check():
+            return True
+        await asyncio.sleep(interval)
+    return False
 
 
 def run_async(test):

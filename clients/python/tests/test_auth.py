@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, REPOSITORY, ServerProcess, run_async
+from conftest import BINARY, REPOSITORY, ServerProcess, eventually, run_async
 from switchboard import Client, RPCError, StatusCode
 from switchboard.allocation import serve_allocation_hook, to_group
 from switchboard.v1 import agent_pb2, session_pb2, settings_pb2
@@ -80,6 +80,20 @@ async def test_roles_with_the_python_client(secured):
         assert other.value.code == StatusCode.PERMISSION_DENIED
 
 
+async def lets_in(client):
+    """Whether the client's key is let in (False when it is UNAUTHENTICATED)."""
+    try:
+        await client.sessions.list_groups()
+        return True
+    except RPCError as e:
+        assert e.code == StatusCode.UNAUTHENTICATED, e
+        return False
+
+
+async def shut_out(client):
+    return not await lets_in(client)
+
+
 @run_async
 async def test_revocation_takes_effect_while_the_server_runs(secured):
     server, keys = secured
@@ -88,27 +102,12 @@ async def test_revocation_takes_effect_while_the_server_runs(secured):
         key_id = keys["gateway"][4:16]
         subprocess.run([str(BINARY), "keys", "revoke", key_id, "--data-dir", str(server.data_dir)], check=True,
                        capture_output=True)
-        for _ in range(100):  # the server reloads keys every 2 s
-            try:
-                await gateway.sessions.list_groups()
-            except RPCError as e:
-                assert e.code == StatusCode.UNAUTHENTICATED
-                break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the revoked key still works after 10 s")
+        # The server reloads keys every 2 s.
+        assert await eventually(lambda: shut_out(gateway)), "the revoked key still works after 10 s"
         # A key made while the server runs works within the reload interval too.
         fresh = make_key(server.data_dir, "--role", "gateway")
         async with Client(server.target, token=fresh) as client:
-            for _ in range(100):
-                try:
-                    await client.sessions.list_groups()
-                    break
-                except RPCError as e:
-                    assert e.code == StatusCode.UNAUTHENTICATED
-                    await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the new key does not work after 10 s")
+            assert await eventually(lambda: lets_in(client)), "the new key does not work after 10 s"
 
 
 def test_cli_passes_the_token(secured):

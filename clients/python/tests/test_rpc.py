@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from conftest import run_async
+from conftest import eventually, run_async
 from switchboard import Channel, RPCError, StatusCode
 from switchboard.allocation import serve_allocation_hook, to_agents
 from switchboard.hook.v1 import hook_pb2
@@ -112,6 +112,17 @@ async def test_the_server_answers_protocol_errors_and_keeps_serving():
         await server.stop()
 
 
+async def opens_a_stream(health):
+    """Whether a Health/Watch stream opens (False when the server has no place for it)."""
+    try:
+        async with health.watch() as probe:
+            await probe.__anext__()
+        return True
+    except RPCError as e:
+        assert e.code == StatusCode.RESOURCE_EXHAUSTED, e
+        return False
+
+
 @run_async
 async def test_a_cancelled_stream_ends_on_the_server(tmp_path):
     from server_process import ServerProcess
@@ -128,15 +139,7 @@ async def test_a_cancelled_stream_ends_on_the_server(tmp_path):
                 async with health.watch() as stream:
                     first = await stream.__anext__()
                     assert first.status == health_pb2.HealthCheckResponse.SERVING_STATUS_SERVING
-                for _ in range(100):  # the server ends the call a moment later
-                    try:
-                        async with health.watch() as probe:
-                            await probe.__anext__()
-                        break
-                    except RPCError as e:
-                        assert e.code == StatusCode.RESOURCE_EXHAUSTED
-                        await asyncio.sleep(0.02)
-                else:
-                    pytest.fail("the cancelled stream still holds its place")
+                # The server ends the call a moment later.
+                assert await eventually(lambda: opens_a_stream(health)), "the cancelled stream still holds its place"
     finally:
         server.stop()
