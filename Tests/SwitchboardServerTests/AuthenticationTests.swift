@@ -177,6 +177,31 @@ struct AuthenticationTests {
         }
     }
 
+    @Test("a refused stream takes no place under the stream limit")
+    func refusedStreamsTakeNoPlace() async throws {
+        let keys = Keys()
+        let configuration = RPCServer.Configuration(host: "127.0.0.1", port: 0, maximumStreams: 1)
+        try await withTestServer(configuration: configuration, keys: keys.ring) { server in
+            let admin = server.makeClient(token: keys.admin)
+            _ = try await admin.agents.createAgent(CreateAgentRequest(id: "alice", displayName: "Alice"))
+            let anonymous = server.makeClient()
+            for _ in 0..<3 {
+                await expectRPCError(.unauthenticated, containing: "missing credentials") {
+                    for try await _ in anonymous.agents.watchAgent(WatchAgentRequest(agentID: "alice")) {}
+                }
+            }
+            #expect(server.server.openStreams == 0)
+            // The one place is still free for a caller who is let in.
+            var events = admin.agents.watchAgent(WatchAgentRequest(agentID: "alice")).makeAsyncIterator()
+            _ = try await admin.agents.setAgentStatus(SetAgentStatusRequest(id: "alice", status: .online))
+            _ = try await admin.sessions.requestAgent(RequestAgentRequest(
+                sessionID: try await admin.sessions.createSession(CreateSessionRequest(userID: "u")).id))
+            let first = try await events.next()
+            #expect(first?.sequence == 1)
+            #expect(server.server.openStreams == 1)
+        }
+    }
+
     @Test("revoking every key locks the server rather than opening it; new keys work at once")
     func revocation() async throws {
         let now = Timestamp(milliseconds: 1)

@@ -151,6 +151,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             writeError(streamID: streamID, RPCError(code: .invalidArgument, message: "field 'timeout_nano' must not be negative"))
             return
         }
+        // Credentials first: a caller who is refused takes no place under the limits below.
+        let method = MethodDescriptor(service: request.service, method: request.method)
+        let metadata = Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) })
+        var principal: Principal?
+        if let authenticator = settings.authenticator {
+            do {
+                principal = try authenticator.authenticate(method, metadata: metadata)
+            } catch {
+                writeError(streamID: streamID, error)
+                return
+            }
+        }
         if calls.count >= settings.maximumCallsPerConnection {
             writeError(streamID: streamID, RPCError(
                 code: .resourceExhausted,
@@ -165,7 +177,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             ))
             return
         }
-        start(handler, request: request, streamID: streamID, context: context)
+        start(
+            handler, request: request, method: method, metadata: metadata, principal: principal,
+            streamID: streamID, context: context
+        )
     }
 
     private func receiveData(_ header: FrameHeader) {
@@ -190,18 +205,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     // MARK: Running calls
 
-    private func start(_ handler: RPCRouter.Handler, request: Ttrpc_Request, streamID: UInt32, context: ChannelHandlerContext) {
-        let method = MethodDescriptor(service: request.service, method: request.method)
-        let metadata = Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) })
-        var principal: Principal?
-        if let authenticator = settings.authenticator {
-            do {
-                principal = try authenticator.authenticate(method, metadata: metadata)
-            } catch {
-                writeError(streamID: streamID, error)
-                return
-            }
-        }
+    private func start(
+        _ handler: RPCRouter.Handler, request: Ttrpc_Request, method: MethodDescriptor, metadata: Metadata,
+        principal: Principal?, streamID: UInt32, context: ChannelHandlerContext
+    ) {
         requestCounter &+= 1
         let deadline = request.timeoutNano > 0 ? ContinuousClock.now + .nanoseconds(request.timeoutNano) : nil
         let serverContext = ServerContext(
