@@ -27,16 +27,6 @@ public enum APIKeys {
         Array(SHA256.hash(data: Array(secret.utf8)))
     }
 
-    /// Whether two hashes are equal, in time independent of where they differ.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices {
-            difference |= a[index] ^ b[index]
-        }
-        return difference == 0
-    }
-
     private static func hex(count: Int, using generator: inout some RandomNumberGenerator) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
@@ -92,7 +82,7 @@ public final class APIKeyRing: Sendable {
     public func verify(_ text: Substring) -> APIKeyRecord? {
         if let record = state.withLockedValue({ $0.verified[text] }) { return record }
         guard let token = APIKeyToken(text), let record = state.withLockedValue({ $0.active[token.id] }) else { return nil }
-        guard APIKeys.constantTimeEqual(APIKeys.hash(secret: token.secret), record.secretHash) else { return nil }
+        guard constantTimeEqual(APIKeys.hash(secret: token.secret), record.secretHash) else { return nil }
         state.withLockedValue { state in
             // Only if the key is still in force (keys may have changed meanwhile).
             if state.active[record.id] == record { state.verified[Substring(String(text))] = record }

@@ -77,11 +77,6 @@ public struct APIKeyToken: Sendable, Hashable {
     /// `sbk_<id>_<secret>`.
     public var text: String { Self.prefix + id + "_" + secret }
 
-    /// Whether `id` has the form of a key id.
-    public static func isValidID(_ id: String) -> Bool {
-        id.utf8.count == idLength && id.utf8.allSatisfy(isLowerHex)
-    }
-
     static func isLowerHex(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }

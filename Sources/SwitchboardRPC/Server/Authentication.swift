@@ -40,14 +40,19 @@ public struct BearerTokenAuthenticator: RPCAuthenticator {
         guard let header = metadata.first("authorization") else {
             throw RPCError(code: .unauthenticated, message: "missing credentials: send metadata 'authorization: Bearer <token>'")
         }
-        let presented = Array(header.utf8)
-        var difference = UInt8(truncatingIfNeeded: presented.count ^ expected.count)
-        for index in expected.indices {
-            difference |= expected[index] ^ (index < presented.count ? presented[index] : 0)
-        }
-        guard difference == 0 else {
+        guard constantTimeEqual(Array(header.utf8), expected) else {
             throw RPCError(code: .unauthenticated, message: "invalid token")
         }
         return Principal(id: "token", role: "caller")
     }
+}
+
+/// Whether `presented` equals `expected`, in time that depends on `expected`'s length only (not on
+/// where they differ, nor on `presented`'s length): for comparing secrets and their hashes.
+public func constantTimeEqual(_ presented: [UInt8], _ expected: [UInt8]) -> Bool {
+    var difference = UInt8(truncatingIfNeeded: presented.count ^ expected.count)
+    for index in expected.indices {
+        difference |= expected[index] ^ (index < presented.count ? presented[index] : 0)
+    }
+    return difference == 0
 }
