@@ -62,7 +62,7 @@ public actor SwitchboardEngine {
         // before the queued sessions it lets in) leaves queued sessions next to free capacity:
         // serve the queues once at start-up.
         let now = clock.now()
-        try state.updateSettings(state.settings, now: now)
+        state.serveQueues(now: now)
         try await commit(now: now)
         await fireDueTimers()
     }

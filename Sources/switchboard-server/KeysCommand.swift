@@ -30,10 +30,9 @@ struct KeysCommand: AsyncParsableCommand {
 
         /// Runs `body` on the database, closed afterwards.
         func withStore<T>(_ body: (SwitchboardStore) async throws -> T) async throws -> T {
-            let path = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
             let store: SwitchboardStore
             do {
-                store = try SwitchboardStore(location: .file(path))
+                store = try SwitchboardStore(location: .file(databasePath(dataDir: dataDir)))
             } catch {
                 throw KeysError("\(error)")
             }

@@ -103,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "switchboard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let databasePath = dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
+        let databasePath = databasePath(dataDir: dataDir)
         if let problem = DatabaseChecks.problem(dataDir: dataDir, databasePath: databasePath) {
             logger.critical("cannot start: \(problem)")
             throw ExitCode(2)
@@ -167,6 +167,11 @@ struct ServeCommand: AsyncParsableCommand {
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
+}
+
+/// The database file in the data folder `dataDir`.
+func databasePath(dataDir: String) -> String {
+    dataDir.hasSuffix("/") ? dataDir + "switchboard.sqlite" : dataDir + "/switchboard.sqlite"
 }
 
 func env(_ name: String) -> String? {

@@ -491,6 +491,13 @@ public struct RoutingState: Sendable {
         let schedule = try WorkingSchedule(settings.workingHours)
         self.settings = settings
         self.schedule = schedule
+        serveQueues(now: now)
+    }
+
+    /// Gives every online agent with free capacity the queued sessions it may serve, longest idle
+    /// first: after a limit was raised, and at start-up (a crash may have come between a change
+    /// and the assignments it allowed).
+    public mutating func serveQueues(now: Timestamp) {
         let waiting = agents.values.filter { $0.status == .online }.sorted { ($0.lastAssignedAt, $0.id) < ($1.lastAssignedAt, $1.id) }
         for agent in waiting {
             pushIdle(agent)
