@@ -12,9 +12,6 @@ extension RPCRouter {
         _ channel: any Channel, maximumDataLength: Int = 4 << 20, logger: Logger, connectionID: String = "in-process"
     ) throws {
         let settings = ServerConnectionHandler.Settings(router: self, maximumDataLength: maximumDataLength, logger: logger)
-        try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(FrameDecoder(maximumDataLength: settings.maximumDataLength)),
-            ServerConnectionHandler(settings: settings, connectionID: connectionID)
-        )
+        try ServerConnectionHandler.install(on: channel, settings: settings, connectionID: connectionID)
     }
 }

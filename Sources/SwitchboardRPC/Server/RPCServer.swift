@@ -180,10 +180,9 @@ public final class RPCServer: Service, Sendable {
                         shared.withLockedValue { _ = $0.children.removeValue(forKey: key) }
                     }
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers(
-                            IdleStateHandler(readTimeout: idleTimeout),
-                            ByteToMessageHandler(FrameDecoder(maximumDataLength: settings.maximumDataLength, frameTimeout: frameTimeout)),
-                            ServerConnectionHandler(settings: settings, connectionID: "c\(id)")
+                        try ServerConnectionHandler.install(
+                            on: channel, settings: settings, connectionID: "c\(id)",
+                            idleTimeout: idleTimeout, frameTimeout: frameTimeout
                         )
                     }
                 }

@@ -51,6 +51,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     static let framesPerFlush = 16
     private let connectionID: String
 
+    /// Installs what a server gives each connection on `channel`: the idle timer (with
+    /// `idleTimeout`), the frame decoder and a connection handler. Call it on the channel's loop.
+    static func install(
+        on channel: any Channel, settings: Settings, connectionID: String,
+        idleTimeout: TimeAmount? = nil, frameTimeout: TimeAmount? = nil
+    ) throws {
+        let operations = channel.pipeline.syncOperations
+        if let idleTimeout {
+            try operations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+        }
+        try operations.addHandlers(
+            ByteToMessageHandler(FrameDecoder(maximumDataLength: settings.maximumDataLength, frameTimeout: frameTimeout)),
+            ServerConnectionHandler(settings: settings, connectionID: connectionID)
+        )
+    }
+
     init(settings: Settings, connectionID: String) {
         self.settings = settings
         self.connectionID = connectionID
