@@ -416,18 +416,16 @@ struct SettingsCommands: AsyncParsableCommand {
                 }
 
                 let edited = try Data(contentsOf: file)
-                let unchanged = { () -> Bool in
-                    if edited == Data(text.utf8) || String(decoding: edited, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return true }
-                    return (try? JSONDecoder().decode(Settings.self, from: edited)) == original
-                }()
-                if unchanged {
+                let decoded = Result { try JSONDecoder().decode(Settings.self, from: edited) }
+                let emptied = String(decoding: edited, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                if edited == Data(text.utf8) || emptied || (try? decoded.get()) == original {
                     try? FileManager.default.removeItem(at: file)
                     print("settings unchanged")
                     return
                 }
                 let settings: Settings
                 do {
-                    settings = try JSONDecoder().decode(Settings.self, from: edited)
+                    settings = try decoded.get()
                 } catch {
                     throw Self.fail("the edited file is not valid settings JSON: \(Self.describe(error, in: edited))\nyour edits are kept in \(file.path)", ExitCode.validationFailure.rawValue)
                 }
