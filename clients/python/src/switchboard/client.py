@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator, Callable, Optional, Type, TypeVar
 
 from google.protobuf.message import Message
 
-from switchboard.rpc import Channel, MetadataLike, RPCError, ServerStream, StatusCode
+from switchboard.rpc import Channel, MetadataLike, RPCError, ServerStream, StatusCode, _metadata_pairs
 from switchboard.v1 import agent_pb2, session_pb2
 from switchboard.v1.agent_ttrpc import AgentServiceClient
 from switchboard.v1.health_ttrpc import HealthClient
@@ -44,7 +44,7 @@ class Client:
 
     def __init__(self, target: str = DEFAULT_TARGET, *, token: Optional[str] = None,
                  metadata: Optional[MetadataLike] = None, timeout: Optional[float] = 10.0) -> None:
-        pairs = list(metadata.items() if isinstance(metadata, dict) else (metadata or []))
+        pairs = _metadata_pairs(metadata)
         if token:
             pairs.append(("authorization", f"Bearer {token}"))
         self.target = target
