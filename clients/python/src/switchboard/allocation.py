@@ -20,7 +20,6 @@ the same `idempotency_key`: the function must give the same answer to both.
 """
 from __future__ import annotations
 
-import hmac
 import inspect
 from typing import Awaitable, Callable, Iterable, Optional, Union
 
@@ -55,17 +54,10 @@ def automatic() -> hook_pb2.AllocateResponse:
 
 
 class _FunctionHook(AllocationHookServicer):
-    def __init__(self, allocate: Union[AllocateFunction, AllocationHookServicer], token: Optional[str]) -> None:
+    def __init__(self, allocate: AllocateFunction) -> None:
         self._allocate = allocate
-        self._expected = f"Bearer {token}".encode() if token else None
 
     async def allocate(self, request: hook_pb2.AllocateRequest, context: ServerContext) -> hook_pb2.AllocateResponse:
-        if self._expected is not None:
-            presented = (context.get("authorization") or "").encode()
-            if not hmac.compare_digest(presented, self._expected):
-                raise RPCError(StatusCode.UNAUTHENTICATED, "missing or invalid 'authorization: Bearer <token>'")
-        if isinstance(self._allocate, AllocationHookServicer):
-            return await self._allocate.allocate(request, context)
         answer = self._allocate(request)
         if inspect.isawaitable(answer):
             answer = await answer
@@ -86,6 +78,7 @@ async def serve_allocation_hook(allocate: Union[AllocateFunction, AllocationHook
     `--hook-token`); others get `UNAUTHENTICATED`. Await `server.serve_forever()` to run until
     cancelled, `server.stop()` to stop.
     """
-    server = Server(_FunctionHook(allocate, token))
+    servicer = allocate if isinstance(allocate, AllocationHookServicer) else _FunctionHook(allocate)
+    server = Server(servicer, token=token)
     await server.start(host, port)
     return server

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hmac
 import logging
 import struct
 from typing import (Any, Awaitable, Callable, Dict, Generic, Iterable, List, Mapping, Optional,
@@ -440,9 +441,13 @@ class Server:
     Each call runs as its own task; answers are written as calls finish. A handler's `RPCError`
     becomes the call's status; `NotImplementedError` is `UNIMPLEMENTED`; any other exception is
     `INTERNAL` (and logged). The caller's deadline cancels the handler (`DEADLINE_EXCEEDED`).
+    With `token`, every call must carry `authorization: Bearer <token>` (compared in constant
+    time); others are `UNAUTHENTICATED` before any handler runs.
     """
 
-    def __init__(self, *servicers: Any, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+    def __init__(self, *servicers: Any, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+                 token: Optional[str] = None) -> None:
+        self._expected_authorization = f"Bearer {token}".encode() if token else None
         self._methods: Dict[Tuple[str, str], Tuple[Type[Message], Handler]] = {}
         for servicer in servicers:
             for name, entry in servicer.ttrpc_methods().items():
@@ -552,6 +557,11 @@ class Server:
                        else f"field 'service': unknown service {request.service!r}")
             return status_pb2.Status(code=StatusCode.UNIMPLEMENTED, message=message), b""
         message_type, handler = entry
+        if self._expected_authorization is not None:
+            presented = next((kv.value for kv in request.metadata if kv.key == "authorization"), "").encode()
+            if not hmac.compare_digest(presented, self._expected_authorization):
+                return status_pb2.Status(code=StatusCode.UNAUTHENTICATED,
+                                         message="missing or invalid 'authorization: Bearer <token>'"), b""
         if request.timeout_nano < 0:
             return status_pb2.Status(code=StatusCode.INVALID_ARGUMENT,
                                      message="field 'timeout_nano': must not be negative"), b""
