@@ -110,9 +110,9 @@ public struct SwitchboardAuthenticator: RPCAuthenticator {
     }
 
     public func authenticate(_ method: MethodDescriptor, metadata: Metadata) throws(RPCError) -> Principal? {
+        if !keys.isRequired { return nil }
         let decision = AccessPolicy.decision(service: method.service, method: method.method)
         if case .open = decision { return nil }
-        if !keys.isRequired { return nil }
         guard let header = metadata.first("authorization") else {
             throw RPCError(code: .unauthenticated, message: "missing credentials: send metadata 'authorization: Bearer <API key>'")
         }
