@@ -139,10 +139,10 @@ struct ServeCommand: AsyncParsableCommand {
         let server = SwitchboardServer.makeServer(
             configuration: .init(
                 host: host, port: port, maximumDataLength: maxFrameBytes,
-                shutdownGracePeriod: .milliseconds(Int64(graceSeconds * 1000)),
+                shutdownGracePeriod: .seconds(graceSeconds),
                 maximumConnections: maxConnections, maximumCallsPerConnection: maxCallsPerConnection,
-                maximumStreams: maxWatchers, idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
-                frameTimeout: .milliseconds(Int64(frameTimeoutSeconds * 1000))
+                maximumStreams: maxWatchers, idleTimeout: .seconds(idleTimeoutSeconds),
+                frameTimeout: .seconds(frameTimeoutSeconds)
             ),
             engine: engine,
             store: store,
