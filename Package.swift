@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore", "SwitchboardStore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -172,7 +172,7 @@ struct RoutingBench: ParsableCommand {
             active.append(try newSession())
         }
         for _ in 0..<queuedCount { _ = try newSession() }
-        _ = state.takeChanges()
+
         precondition(state.queuedSessionCount == queuedCount)
 
         // Decision 1: a new session while every agent is busy (queued at the end).
@@ -191,7 +191,7 @@ struct RoutingBench: ParsableCommand {
             _ = try state.close(sessionID: closing, byAgent: agentID, now: now)
             _ = serve.record((clock.now - start).nanosecondCount)
             active[index % active.count] = state.agents[agentID]!.sessions.first!
-            _ = state.takeChanges()
+
         }
         func row(_ name: String, _ histogram: Histogram<UInt64>) -> String {
             "| \(agentCount) | \(queuedCount) | \(name) | \(histogram.valueAtPercentile(50)) | \(histogram.valueAtPercentile(90)) | \(histogram.valueAtPercentile(99)) |"

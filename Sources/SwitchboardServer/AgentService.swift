@@ -181,7 +181,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         try await EventStreaming.stream(
             .agent(agentID), after: request.afterSequence, hub: engine.hub, store: store
         ) { payload in
-            try await response.write(try AgentEvent(serializedBytes: payload))
+            try await response.write(serialized: payload)  // stored as AgentEvent bytes
         }
     }
 

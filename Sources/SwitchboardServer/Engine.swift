@@ -1,5 +1,6 @@
 public import Logging
 public import SwitchboardCore
+import DequeModule
 import SwitchboardProto
 public import SwitchboardStore
 
@@ -26,9 +27,11 @@ public protocol AllocationHook: Sendable {
     func allocate(_ query: AllocationQuery) async -> RoutingState.HookAnswer
 }
 
-/// The routing core's owner: an actor holding the routing state, applying commands to it, and
-/// storing what each command changed before answering. Decisions are the ``RoutingState``'s; the
-/// actor only orders commands, persists their changes in that order, and calls the hook.
+/// The routing core's owner: an actor holding the routing state, running commands on it and
+/// carrying out the actions each decision returns, in order: persist, then publish, then end
+/// finished watches, then (for a business-server routing) call the hook, then answer from the
+/// decision. Decisions are the ``RoutingState``'s; the actor decides nothing, and never re-reads
+/// state that an `await` may have changed.
 ///
 /// When a commit fails, the memory may be ahead of the database: the engine reloads from the
 /// database (the source of truth) and the command fails with `UNAVAILABLE`.
@@ -44,8 +47,10 @@ public actor SwitchboardEngine {
     private var groupInfo: [String: AgentGroup] = [:]
     private var settingsVersion: Int64 = 0
     private var settingsUpdatedAt = Timestamp(milliseconds: 0)
-    private var lastEviction = Timestamp(milliseconds: 0)
     private var randomGenerator = SystemRandomNumberGenerator()
+    /// The latest closed sessions, newest last: they left the routing core, and a read or a
+    /// rating right after the close must see them even before their commit is readable.
+    private var recentlyClosed = RecentRecords(capacity: 1024)
 
     /// Loads the state from `store`; timers that expired while the server was down fire at once.
     public init(
@@ -62,8 +67,7 @@ public actor SwitchboardEngine {
         // before the queued sessions it lets in) leaves queued sessions next to free capacity:
         // serve the queues once at start-up.
         let now = clock.now()
-        state.serveQueues(now: now)
-        try await commit(now: now)
+        try await commit(state.serveQueues(now: now).actions)
         await fireDueTimers()
     }
 
@@ -91,11 +95,12 @@ public actor SwitchboardEngine {
             agents: loaded.agents.map {
                 AgentRuntime(
                     id: $0.profile.id, status: $0.profile.status, maxSessions: $0.profile.maxSessions, groupIDs: [],
-                    lastAssignedAt: $0.lastAssignedAt, lastEventSequence: $0.lastEventSequence
+                    idleSince: $0.lastAssignedAt, lastEventSequence: $0.lastEventSequence
                 )
             },
             groups: members,
-            sessions: loaded.sessions
+            sessions: loaded.sessions,
+            now: clock.now()
         )
         logger.info(
             "state loaded",
@@ -103,48 +108,64 @@ public actor SwitchboardEngine {
         )
     }
 
-    /// Stores what the last command changed (after `extra`), in command order, and waits for the
-    /// commit.
-    private func commit(_ extra: [StoreWrite] = [], now: Timestamp) async throws(SwitchboardError) {
-        let changes = state.takeChanges()
+    /// Carries out a decision's actions: stores them (after `extra`) in one transaction and waits
+    /// for the commit, then publishes the events and ends the watches of finished sessions.
+    private func commit(_ actions: RoutingActions, _ extra: [StoreWrite] = []) async throws(SwitchboardError) {
         var writes = extra
-        for id in changes.sessions.sorted() {
-            if let session = state.sessions[id] { writes.append(.session(session)) }
+        for session in actions.sessionsInOrder {
+            writes.append(.session(session))
+            if session.state == .closed { recentlyClosed.insert(session) }
         }
-        writes += changes.messages.map { .message($0) }
-        for id in changes.agents.sorted() {
-            guard let agent = state.agents[id], var profile = profiles[id] else { continue }
+        writes += actions.messages.map { .message($0) }
+        for agent in actions.agentsInOrder {
+            guard var profile = profiles[agent.id] else { continue }
             if profile.status != agent.status {
                 profile.status = agent.status
-                profile.statusChangedAt = now
-                profiles[id] = profile
+                profile.statusChangedAt = clock.now()
+                profiles[agent.id] = profile
             }
-            writes.append(.agentState(id: id, status: agent.status, statusChangedAt: profile.statusChangedAt, lastAssignedAt: agent.lastAssignedAt))
+            writes.append(.agentState(id: agent.id, status: agent.status, statusChangedAt: profile.statusChangedAt, lastAssignedAt: agent.idleSince))
         }
-        let events = EventEncoding.encode(changes)
+        let events = EventEncoding.encode(actions)
         writes += events.map { .event($0.0, $0.1) }
-        guard !writes.isEmpty else { return }
-        do {
-            try await store.enqueue(writes, checked: true).committed()
-            // Published only once stored: a watcher that misses them live finds them in the store.
-            hub.publish(events)
-        } catch {
-            logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
+        if !writes.isEmpty {
             do {
-                try await load()
+                try await store.enqueue(writes, checked: true).committed()
             } catch {
-                logger.critical("reloading the state failed", metadata: ["error": "\(error)"])
+                logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
+                do {
+                    try await load()
+                } catch {
+                    logger.critical("reloading the state failed", metadata: ["error": "\(error)"])
+                }
+                throw error
             }
-            throw error
         }
+        // Published only once stored: a watcher that misses them live finds them in the store.
+        hub.publish(events)
+        for (id, last) in actions.finishedSessions { hub.finish(.session(id), after: last) }
     }
 
-    /// Runs one command on the routing state at the current time and stores what it changed.
-    private func apply<T>(_ command: (inout RoutingState, Timestamp) throws(SwitchboardError) -> T) async throws(SwitchboardError) -> T {
-        let now = clock.now()
-        let result = try command(&state, now)
-        try await commit(now: now)
-        return result
+    /// Runs one command on the routing state at the current time, carries out its actions, and
+    /// answers as it decided.
+    private func apply<T>(
+        _ command: (inout RoutingState, Timestamp) throws(SwitchboardError) -> RoutingDecision<T>
+    ) async throws(SwitchboardError) -> T {
+        let decision = try command(&state, clock.now())
+        try await commit(decision.actions)
+        return decision.answer
+    }
+
+    /// Runs a command on a session that may have left memory: a closed one is answered
+    /// `FAILED_PRECONDITION`, an unknown one `NOT_FOUND`.
+    private func applyToSession<T>(
+        _ sessionID: String, _ command: (inout RoutingState, Timestamp) throws(SwitchboardError) -> RoutingDecision<T>
+    ) async throws(SwitchboardError) -> T {
+        guard state.sessions[sessionID] != nil else {
+            _ = try await session(id: sessionID)  // NOT_FOUND, or closed
+            throw SwitchboardError(.failedPrecondition, "session '\(sessionID)' is CLOSED")
+        }
+        return try await apply(command)
     }
 
     // MARK: Settings
@@ -174,9 +195,7 @@ public actor SwitchboardEngine {
         let stored = try await store.replaceSettings(document, expectedVersion: expectedVersion)
         settingsVersion = stored.version
         settingsUpdatedAt = stored.updatedAt
-        let now = clock.now()
-        try state.updateSettings(settings, now: now)
-        try await commit(now: now)
+        try await commit(try state.updateSettings(settings, now: clock.now()).actions)
         return (stored.version, stored.updatedAt)
     }
 
@@ -191,8 +210,7 @@ public actor SwitchboardEngine {
             statusChangedAt: now, createdAt: now
         )
         profiles[id] = profile
-        state.upsertAgent(id: id, maxSessions: maxSessions, status: .offline, now: now)
-        try await commit([.insertAgent(profile)], now: now)
+        try await commit(state.upsertAgent(id: id, maxSessions: maxSessions, status: .offline, now: now).actions, [.insertAgent(profile)])
         return profile
     }
 
@@ -203,32 +221,27 @@ public actor SwitchboardEngine {
         if let displayName { profile.displayName = displayName }
         if let maxSessions { profile.maxSessions = maxSessions }
         profiles[id] = profile
-        state.upsertAgent(id: id, maxSessions: profile.maxSessions, status: profile.status, now: now)
-        try await commit([.updateAgent(id: id, displayName: profile.displayName, maxSessions: profile.maxSessions)], now: now)
-        return profiles[id] ?? profile
+        let decision = state.upsertAgent(id: id, maxSessions: profile.maxSessions, status: profile.status, now: now)
+        try await commit(decision.actions, [.updateAgent(id: id, displayName: profile.displayName, maxSessions: profile.maxSessions)])
+        return profile
     }
 
-    /// Deletes an agent that serves no session.
+    /// Deletes an agent that serves no `ACTIVE` session; sessions offered to it move on.
     public func deleteAgent(id: String) async throws(SwitchboardError) {
         guard let profile = profiles[id] else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
-        try state.removeAgent(id: id)
+        let decision = try state.removeAgent(id: id, now: clock.now())
         profiles[id] = nil
         for group in profile.groupIDs { groupInfo[group]?.memberCount -= 1 }
-        try await commit([.deleteAgent(id)], now: clock.now())
+        try await commit(decision.actions, [.deleteAgent(id)])
     }
 
-    /// Sets an agent's status; going online takes queued sessions at once.
+    /// Sets an agent's status: going online takes queued sessions at once; leaving it moves the
+    /// agent's offers on.
     public func setAgentStatus(id: String, _ status: AgentProfile.Status) async throws(SwitchboardError) -> AgentProfile {
         guard var profile = profiles[id] else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
-        let now = clock.now()
-        if profile.status != status {
-            try state.setStatus(agentID: id, status, now: now)
-            profile.status = status
-            profile.statusChangedAt = now
-            profiles[id] = profile
-        }
-        let lastAssigned = state.agents[id]?.lastAssignedAt ?? Timestamp(milliseconds: 0)
-        try await commit([.agentState(id: id, status: status, statusChangedAt: profile.statusChangedAt, lastAssignedAt: lastAssigned)], now: now)
+        let decision = try state.setStatus(agentID: id, status, now: clock.now())
+        try await commit(decision.actions)
+        profile.status = decision.answer.status
         return profiles[id] ?? profile
     }
 
@@ -244,7 +257,7 @@ public actor SwitchboardEngine {
         let group = AgentGroup(id: id, name: name, memberCount: 0, createdAt: clock.now())
         groupInfo[id] = group
         state.addGroup(id: id)
-        try await commit([.insertGroup(group)], now: group.createdAt)
+        try await commit(RoutingActions(), [.insertGroup(group)])
         return group
     }
 
@@ -253,7 +266,7 @@ public actor SwitchboardEngine {
         guard var group = groupInfo[id] else { throw SwitchboardError(.notFound, "group '\(id)' not found") }
         group.name = name
         groupInfo[id] = group
-        try await commit([.renameGroup(id: id, name: name)], now: clock.now())
+        try await commit(RoutingActions(), [.renameGroup(id: id, name: name)])
         return group
     }
 
@@ -261,13 +274,12 @@ public actor SwitchboardEngine {
     public func deleteGroup(id: String) async throws(SwitchboardError) {
         guard groupInfo[id] != nil else { throw SwitchboardError(.notFound, "group '\(id)' not found") }
         groupInfo[id] = nil
-        let now = clock.now()
-        state.removeGroup(id: id, now: now)
+        let decision = state.removeGroup(id: id, now: clock.now())
         for (agentID, var profile) in profiles where profile.groupIDs.contains(id) {
             profile.groupIDs.removeAll { $0 == id }
             profiles[agentID] = profile
         }
-        try await commit([.deleteGroup(id)], now: now)
+        try await commit(decision.actions, [.deleteGroup(id)])
     }
 
     /// Adds an agent to a group; it may take the group's queued sessions at once.
@@ -282,8 +294,8 @@ public actor SwitchboardEngine {
         profiles[agentID] = profile
         group.memberCount += 1
         groupInfo[groupID] = group
-        state.addMember(groupID: groupID, agentID: agentID, now: now)
-        try await commit([.addMember(groupID: groupID, agentID: agentID)], now: now)
+        let decision = state.addMember(groupID: groupID, agentID: agentID, now: now)
+        try await commit(decision.actions, [.addMember(groupID: groupID, agentID: agentID)])
         return group
     }
 
@@ -299,7 +311,7 @@ public actor SwitchboardEngine {
         group.memberCount -= 1
         groupInfo[groupID] = group
         state.removeMember(groupID: groupID, agentID: agentID)
-        try await commit([.removeMember(groupID: groupID, agentID: agentID)], now: clock.now())
+        try await commit(RoutingActions(), [.removeMember(groupID: groupID, agentID: agentID)])
         return group
     }
 
@@ -315,11 +327,8 @@ public actor SwitchboardEngine {
 
     /// Creates a session and sends the welcome message.
     public func createSession(userID: String, channel: String, attributes: [String: String]) async throws(SwitchboardError) -> SessionRecord {
-        let now = clock.now()
-        let id = newSessionID(now: now)
-        let session = state.createSession(id: id, userID: userID, channel: channel, attributes: attributes, now: now)
-        try await commit(now: now)
-        return state.sessions[id] ?? session
+        let id = newSessionID(now: clock.now())
+        return try await apply { state, now in state.createSession(id: id, userID: userID, channel: channel, attributes: attributes, now: now) }
     }
 
     /// A new session id: `s-`, the creation time in fixed-width base 32, then random characters.
@@ -342,75 +351,98 @@ public actor SwitchboardEngine {
         }
     }
 
-    /// A session: from memory, or the store for one closed long ago.
+    /// A session: from memory, the latest closed ones, or the store.
     public func session(id: String) async throws(SwitchboardError) -> SessionRecord {
-        if let session = state.sessions[id] { return session }
+        if let session = state.sessions[id] ?? recentlyClosed[id] { return session }
         return try await store.session(id: id)
     }
 
     /// Stores a user message.
     public func userMessage(sessionID: String, text: String) async throws(SwitchboardError) -> TranscriptMessage {
-        try await apply { state, now throws(SwitchboardError) in try state.userMessage(sessionID: sessionID, text: text, now: now) }
+        try await applyToSession(sessionID) { state, now throws(SwitchboardError) in try state.userMessage(sessionID: sessionID, text: text, now: now) }
     }
 
     /// Asks for an agent: after-hours reply, routing, or the business server's hook first.
+    ///
+    /// The hook is asked in a task of its own, so that a caller that goes away (its deadline, a
+    /// dropped connection) does not cancel it: the routing then completes as the hook said, and
+    /// the hook is never charged with the caller's cancellation.
     public func requestAgent(sessionID: String, groupID: String?) async throws(SwitchboardError) -> SessionRecord {
-        var now = clock.now()
-        let outcome = try state.requestAgent(sessionID: sessionID, groupID: groupID, now: now)
-        try await commit(now: now)
-        guard outcome == .needsHook, let session = state.sessions[sessionID] else {
-            return state.sessions[sessionID]!
+        let requested = try await applyToSession(sessionID) { state, now throws(SwitchboardError) in
+            let decision = try state.requestAgent(sessionID: sessionID, groupID: groupID, now: now)
+            return RoutingDecision(answer: (decision.answer.session, decision.actions.hookCall), actions: decision.actions)
         }
+        guard let call = requested.1 else { return requested.0 }
+        let allocation = Task { await self.allocate(call) }
+        switch await allocation.value {
+        case .success(let session): return session
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Asks the hook and applies its answer (or the fallback).
+    private func allocate(_ call: HookCall) async -> Result<SessionRecord, SwitchboardError> {
         let query = AllocationQuery(
-            sessionID: sessionID, userID: session.userID, groupID: groupID.flatMap { $0.isEmpty ? nil : $0 },
-            attributes: session.attributes, eventTime: now, idempotencyKey: "\(sessionID)/\(session.lastSequence)",
-            address: state.settings.allocation.hookAddress,
+            sessionID: call.sessionID, userID: call.userID, groupID: call.groupID, attributes: call.attributes,
+            eventTime: call.eventTime, idempotencyKey: call.idempotencyKey, address: state.settings.allocation.hookAddress,
             deadline: .milliseconds(state.settings.allocation.hookDeadlineMilliseconds)
         )
         // The actor is free while the hook answers: other sessions are routed meanwhile.
-        let answer = await hook?.allocate(query) ?? .failed("no allocation hook is configured")
-        if case .failed(let reason) = answer {
-            logger.warning("allocation hook failed; fallback applies", metadata: ["session": "\(sessionID)", "reason": "\(reason)"])
+        var answer = await hook?.allocate(query) ?? .failed("no allocation hook is configured")
+        if case .failed = answer {
+        } else if case .failed(let reason) = answer.checked() {
+            logger.warning("the allocation hook's answer is out of bounds; the fallback applies", metadata: ["session": "\(call.sessionID)", "reason": "\(reason)"])
+            answer = .failed(reason)
         }
-        now = clock.now()
-        try state.applyHookAnswer(sessionID: sessionID, answer: answer, now: now)
-        try await commit(now: now)
-        return state.sessions[sessionID] ?? session
+        if case .failed(let reason) = answer {
+            logger.warning("allocation hook failed; fallback applies", metadata: ["session": "\(call.sessionID)", "reason": "\(reason)"])
+        }
+        do throws(SwitchboardError) {
+            let decision = state.applyHookAnswer(sessionID: call.sessionID, answer: answer, now: clock.now())
+            try await commit(decision.actions)
+            guard let session = decision.answer else {
+                throw SwitchboardError(.failedPrecondition, "session '\(call.sessionID)' was closed while it was being routed")
+            }
+            return .success(session)
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// A session's queue position.
     public func queuePosition(sessionID: String) async throws(SwitchboardError) -> (position: Int, ahead: Int)? {
-        _ = try await session(id: sessionID)
+        if state.sessions[sessionID] == nil { _ = try await session(id: sessionID) }
         return state.queuePosition(of: sessionID)
     }
 
     /// Closes a session for its user, or for its agent.
     public func close(sessionID: String, byAgent agentID: String?) async throws(SwitchboardError) -> SessionRecord {
-        if state.sessions[sessionID] == nil {
-            _ = try await store.session(id: sessionID)  // NOT_FOUND, or closed long ago
-            throw SwitchboardError(.failedPrecondition, "session '\(sessionID)' is CLOSED")
-        }
-        return try await apply { state, now throws(SwitchboardError) in try state.close(sessionID: sessionID, byAgent: agentID, now: now) }
+        try await applyToSession(sessionID) { state, now throws(SwitchboardError) in try state.close(sessionID: sessionID, byAgent: agentID, now: now) }
     }
 
-    /// Rates a session.
+    /// Rates a session: a closed one is read from the store (it left the routing core).
     public func submitRating(sessionID: String, score: Int, comment: String) async throws(SwitchboardError) -> SessionRecord {
-        if state.sessions[sessionID] == nil { state.load(try await store.session(id: sessionID)) }
+        var stored: SessionRecord?
+        if state.sessions[sessionID] == nil, recentlyClosed[sessionID] == nil {
+            stored = try await store.session(id: sessionID)
+        }
+        // Read again after the await: a rating committed meanwhile is in `recentlyClosed`.
+        let known = recentlyClosed[sessionID] ?? stored
         return try await apply { state, now throws(SwitchboardError) in
-            try state.submitRating(sessionID: sessionID, score: score, comment: comment, now: now)
+            try state.submitRating(sessionID: sessionID, score: score, comment: comment, stored: known, now: now)
         }
     }
 
     /// The agent accepts an offered session.
     public func accept(agentID: String, sessionID: String) async throws(SwitchboardError) -> SessionRecord {
         try requireAgent(agentID)
-        return try await apply { state, now throws(SwitchboardError) in try state.accept(agentID: agentID, sessionID: sessionID, now: now) }
+        return try await applyToSession(sessionID) { state, now throws(SwitchboardError) in try state.accept(agentID: agentID, sessionID: sessionID, now: now) }
     }
 
     /// Stores an agent message.
     public func agentMessage(agentID: String, sessionID: String, text: String) async throws(SwitchboardError) -> TranscriptMessage {
         try requireAgent(agentID)
-        return try await apply { state, now throws(SwitchboardError) in
+        return try await applyToSession(sessionID) { state, now throws(SwitchboardError) in
             try state.agentMessage(agentID: agentID, sessionID: sessionID, text: text, now: now)
         }
     }
@@ -420,7 +452,7 @@ public actor SwitchboardEngine {
         -> SessionRecord
     {
         try requireAgent(agentID)
-        return try await apply { state, now throws(SwitchboardError) in
+        return try await applyToSession(sessionID) { state, now throws(SwitchboardError) in
             try state.transfer(agentID: agentID, sessionID: sessionID, to: target, now: now)
         }
     }
@@ -428,13 +460,23 @@ public actor SwitchboardEngine {
     /// The agent invites the user to rate.
     public func inviteRating(agentID: String, sessionID: String) async throws(SwitchboardError) -> SessionRecord {
         try requireAgent(agentID)
-        return try await apply { state, now throws(SwitchboardError) in try state.inviteRating(agentID: agentID, sessionID: sessionID, now: now) }
+        return try await applyToSession(sessionID) { state, now throws(SwitchboardError) in
+            try state.inviteRating(agentID: agentID, sessionID: sessionID, now: now)
+        }
     }
 
     /// An agent's sessions in state OFFERED or ACTIVE, by id.
     public func agentSessions(agentID: String) throws(SwitchboardError) -> [SessionRecord] {
         try requireAgent(agentID)
         return (state.agents[agentID]?.sessions ?? []).sorted().compactMap { state.sessions[$0] }
+    }
+
+    /// The last event of a session to which nothing more can happen (closed, and rated or past
+    /// its rating window): its watch streams end there. `nil` while more may come.
+    public func finalEventSequence(sessionID: String) async throws(SwitchboardError) -> Int64? {
+        if state.sessions[sessionID] != nil { return nil }
+        let session = try await session(id: sessionID)
+        return session.isFinished(at: clock.now()) ? session.lastEventSequence : nil
     }
 
     private func requireAgent(_ id: String) throws(SwitchboardError) {
@@ -448,18 +490,30 @@ public actor SwitchboardEngine {
         state.nextDeadline()
     }
 
-    /// Fires the timers due now and stores what they changed.
+    /// Fires the timers due now and carries out what they decided.
     public func fireDueTimers() async {
-        let now = clock.now()
-        state.fireDueTimers(now: now)
-        if now.milliseconds - lastEviction.milliseconds > 60_000 {
-            state.evictClosed(before: now)
-            lastEviction = now
-        }
         do {
-            try await commit(now: now)
+            try await commit(state.fireDueTimers(now: clock.now()).actions)
         } catch {
             logger.error("storing timer changes failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// The latest records by id, at most `capacity` of them: the oldest is dropped first.
+struct RecentRecords {
+    private var records: [String: SessionRecord] = [:]
+    private var order: Deque<String> = []
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    subscript(id: String) -> SessionRecord? { records[id] }
+
+    mutating func insert(_ record: SessionRecord) {
+        if records.updateValue(record, forKey: record.id) == nil { order.append(record.id) }
+        while order.count > capacity, let oldest = order.popFirst() { records[oldest] = nil }
     }
 }

@@ -53,7 +53,7 @@ extension AgentEvent {
 
 /// Encodes routing events for the store and the hub.
 enum EventEncoding {
-    static func encode(_ changes: RoutingState.Changes) -> [(EventOwner, StoredEvent)] {
+    static func encode(_ changes: RoutingActions) -> [(EventOwner, StoredEvent)] {
         var events: [(EventOwner, StoredEvent)] = []
         events.reserveCapacity(changes.sessionEvents.count + changes.agentEvents.count)
         for record in changes.sessionEvents {

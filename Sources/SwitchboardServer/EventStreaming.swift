@@ -7,8 +7,12 @@ import SwitchboardStore
 enum EventStreaming {
     static let page = 500
 
+    /// Streams `owner`'s events after `sequence` until the caller goes away or, for an owner that
+    /// finishes, its last event: `finalSequence` says whether it finished already (asked once the
+    /// live feed is subscribed, so the end mark cannot fall in between).
     static func stream(
         _ owner: EventOwner, after sequence: Int64, hub: EventHub, store: SwitchboardStore,
+        finalSequence: () async throws -> Int64? = { nil },
         send: (_ payload: [UInt8]) async throws -> Void
     ) async throws {
         let (token, live) = hub.subscribe(owner)
@@ -25,13 +29,23 @@ enum EventStreaming {
             }
         }
         try await catchUp(through: nil)
-        for await event in live {
+        if let final = try await finalSequence() {
+            try await catchUp(through: final)
+            return
+        }
+        for await item in live {
             try Task.checkCancellation()
-            if event.sequence <= last { continue }
-            if event.sequence > last + 1 { try await catchUp(through: event.sequence - 1) }
-            if event.sequence == last + 1 {
-                try await send(event.payload)
-                last = event.sequence
+            switch item {
+            case .event(let event):
+                if event.sequence <= last { continue }
+                if event.sequence > last + 1 { try await catchUp(through: event.sequence - 1) }
+                if event.sequence == last + 1 {
+                    try await send(event.payload)
+                    last = event.sequence
+                }
+            case .end(let final):
+                try await catchUp(through: final)
+                return
             }
         }
     }

@@ -103,9 +103,10 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
         _ = try await engine.session(id: request.sessionID)
         try await EventStreaming.stream(
-            .session(request.sessionID), after: request.afterSequence, hub: engine.hub, store: store
+            .session(request.sessionID), after: request.afterSequence, hub: engine.hub, store: store,
+            finalSequence: { try await engine.finalEventSequence(sessionID: request.sessionID) }
         ) { payload in
-            try await response.write(try SessionEvent(serializedBytes: payload))
+            try await response.write(serialized: payload)  // stored as SessionEvent bytes
         }
     }
 
@@ -156,6 +157,7 @@ extension SwitchboardProto.CloseReason {
         case .agentEnded?: self = .agentEnded
         case .userTimeout?: self = .userTimeout
         case .admin?: self = .admin
+        case .botIdle?: self = .botIdle
         }
     }
 }

@@ -163,6 +163,7 @@ extension SwitchboardSettings.Closure {
         userTimeoutSeconds = Int(proto.userTimeoutSeconds)
         timeoutMessageEnabled = proto.timeoutMessageEnabled
         proactiveMessageEnabled = proto.proactiveMessageEnabled
+        botIdleTimeoutSeconds = proto.botIdleTimeoutSeconds == 0 ? Self.defaultBotIdleTimeoutSeconds : Int(proto.botIdleTimeoutSeconds)
     }
 }
 
@@ -171,7 +172,8 @@ extension Settings.Closure {
         self.init(
             userTimeoutSeconds: UInt32(clamping: closure.userTimeoutSeconds),
             timeoutMessageEnabled: closure.timeoutMessageEnabled,
-            proactiveMessageEnabled: closure.proactiveMessageEnabled
+            proactiveMessageEnabled: closure.proactiveMessageEnabled,
+            botIdleTimeoutSeconds: UInt32(clamping: closure.botIdleTimeoutSeconds)
         )
     }
 }

@@ -32,6 +32,7 @@ enum SessionCodes {
         case .agentEnded: 2
         case .userTimeout: 3
         case .admin: 4
+        case .botIdle: 5
         }
     }
 
@@ -41,6 +42,7 @@ enum SessionCodes {
         case 2: .agentEnded
         case 3: .userTimeout
         case 4: .admin
+        case 5: .botIdle
         default: throw SwitchboardError(.internal, "stored close reason \(code) is unknown")
         }
     }

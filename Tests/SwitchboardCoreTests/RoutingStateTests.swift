@@ -1,44 +1,6 @@
 import SwitchboardCore
 import Testing
 
-/// A routing state with a clock the test moves; timers fire as time passes.
-struct World {
-    var state: RoutingState
-    /// Monday 2026-11-30 10:00:00 UTC.
-    var now = Timestamp(milliseconds: 1_796_032_800_000)
-    var sessionCounter = 0
-
-    init(settings: SwitchboardSettings = SwitchboardSettings(), agents: [String] = [], groups: [String: [String]] = [:]) throws {
-        let runtimes = agents.map { AgentRuntime(id: $0, status: .offline, maxSessions: nil, groupIDs: []) }
-        state = try RoutingState(settings: settings, agents: runtimes, groups: groups.mapValues(Set.init))
-    }
-
-    mutating func advance(seconds: Int) {
-        now = now.adding(.seconds(seconds))
-        state.fireDueTimers(now: now)
-    }
-
-    mutating func online(_ ids: String...) throws {
-        for id in ids { try state.setStatus(agentID: id, .online, now: now) }
-    }
-
-    /// Creates a session and asks for an agent; returns its id.
-    @discardableResult
-    mutating func newSession(group: String? = nil) throws -> String {
-        sessionCounter += 1
-        let id = "s\(sessionCounter)"
-        _ = state.createSession(id: id, userID: "u\(sessionCounter)", channel: "web", attributes: [:], now: now)
-        _ = try state.requestAgent(sessionID: id, groupID: group, now: now)
-        return id
-    }
-
-    func session(_ id: String) -> SessionRecord { state.sessions[id]! }
-
-    /// The texts of a session's messages, in order.
-    func transcript(_ id: String, in changes: RoutingState.Changes) -> [String] {
-        changes.messages.filter { $0.sessionID == id }.map(\.text)
-    }
-}
 
 @Suite("Routing decisions")
 struct RoutingStateTests {
@@ -52,8 +14,8 @@ struct RoutingStateTests {
         #expect(world.session(first).agentID == "ann")
         #expect(world.session(second).agentID == "bob")
         world.advance(seconds: 1)
-        _ = try world.state.close(sessionID: first, byAgent: "ann", now: world.now)
-        _ = try world.state.close(sessionID: second, byAgent: "bob", now: world.now)
+        _ = try world.close(sessionID: first, byAgent: "ann", now: world.now)
+        _ = try world.close(sessionID: second, byAgent: "bob", now: world.now)
         var order: [String] = []
         for _ in 0..<4 {
             world.advance(seconds: 1)
@@ -74,12 +36,12 @@ struct RoutingStateTests {
         #expect(world.state.agents["ann"]!.sessions.count == 2)
         #expect(world.state.queuePosition(of: ids[2])! == (1, 0))
         #expect(world.state.queuePosition(of: ids[4])! == (3, 2))
-        _ = try world.state.close(sessionID: ids[0], byAgent: "ann", now: world.now)
+        _ = try world.close(sessionID: ids[0], byAgent: "ann", now: world.now)
         #expect(world.session(ids[2]).state == .active)
         #expect(world.session(ids[3]).state == .queued)
         #expect(world.state.agents["ann"]!.sessions.count == 2)
         // A personal limit raised takes more at once.
-        world.state.upsertAgent(id: "ann", maxSessions: 4, status: .online, now: world.now)
+        world.upsertAgent(id: "ann", maxSessions: 4, status: .online, now: world.now)
         #expect(world.session(ids[3]).state == .active && world.session(ids[4]).state == .active)
         #expect(world.state.queuedSessionCount == 0)
     }
@@ -94,18 +56,18 @@ struct RoutingStateTests {
         try world.online("ann")
         _ = try world.newSession()
         let waiting = try (0..<3).map { _ in try world.newSession() }
-        var changes = world.state.takeChanges()
+        var changes = world.takeChanges()
         #expect(world.transcript(waiting[0], in: changes).last == "#1, 0 ahead")
         #expect(world.transcript(waiting[2], in: changes).last == "#3, 2 ahead")
         // Nobody moved: no repeat at the interval.
         world.advance(seconds: 60)
-        changes = world.state.takeChanges()
+        changes = world.takeChanges()
         #expect(changes.messages.isEmpty)
         // The first waiting user leaves: the others hear their new place at the next interval.
-        _ = try world.state.close(sessionID: waiting[0], byAgent: nil, now: world.now)
-        _ = world.state.takeChanges()
+        _ = try world.close(sessionID: waiting[0], byAgent: nil, now: world.now)
+        _ = world.takeChanges()
         world.advance(seconds: 60)
-        changes = world.state.takeChanges()
+        changes = world.takeChanges()
         #expect(world.transcript(waiting[1], in: changes) == ["#1, 0 ahead"])
         #expect(world.transcript(waiting[2], in: changes) == ["#2, 1 ahead"])
         #expect(world.state.queuePosition(of: waiting[2])! == (2, 1))
@@ -127,14 +89,14 @@ struct RoutingStateTests {
         #expect(world.session(id).state == .offered && world.session(id).agentID == "bob")
         #expect(world.state.agents["ann"]!.status == .onBreak)
         #expect(world.state.agents["ann"]!.sessions.isEmpty)
-        let changes = world.state.takeChanges()
-        #expect(changes.agents.contains("ann"))
+        let changes = world.takeChanges()
+        #expect(changes.agents["ann"] != nil)
         // bob accepts: ACTIVE with the success prompt.
-        let accepted = try world.state.accept(agentID: "bob", sessionID: id, now: world.now)
+        let accepted = try world.accept(agentID: "bob", sessionID: id, now: world.now)
         #expect(accepted.state == .active)
-        #expect(world.state.takeChanges().messages.map(\.text) == [SwitchboardSettings.Prompts().transferSucceeded])
+        #expect(world.takeChanges().messages.map(\.text) == [SwitchboardSettings.Prompts().transferSucceeded])
         // Only the offered agent may accept.
-        #expect(throws: SwitchboardError.self) { _ = try world.state.accept(agentID: "ann", sessionID: id, now: world.now) }
+        #expect(throws: SwitchboardError.self) { _ = try world.accept(agentID: "ann", sessionID: id, now: world.now) }
     }
 
     @Test("a missed offer never returns to the agent who missed it; it waits keeping its place")
@@ -167,19 +129,19 @@ struct RoutingStateTests {
         try world.online("ann")
         let active = try world.newSession()
         let queued = try world.newSession()
-        _ = try world.state.agentMessage(agentID: "ann", sessionID: active, text: "Hi, how can I help?", now: world.now)
+        _ = try world.agentMessage(agentID: "ann", sessionID: active, text: "Hi, how can I help?", now: world.now)
         world.advance(seconds: 100)
-        _ = try world.state.userMessage(sessionID: active, text: "My order is late", now: world.now)
+        _ = try world.userMessage(sessionID: active, text: "My order is late", now: world.now)
         world.advance(seconds: 100)
         #expect(world.session(active).state == .active, "the user answered: no timeout")
-        _ = try world.state.agentMessage(agentID: "ann", sessionID: active, text: "Let me check", now: world.now)
-        _ = world.state.takeChanges()
+        _ = try world.agentMessage(agentID: "ann", sessionID: active, text: "Let me check", now: world.now)
+        _ = world.takeChanges()
         world.advance(seconds: 119)
         #expect(world.session(active).state == .active)
         world.advance(seconds: 1)
         #expect(world.session(active).state == .closed)
         #expect(world.session(active).closeReason == .userTimeout)
-        let changes = world.state.takeChanges()
+        let changes = world.takeChanges()
         #expect(world.transcript(active, in: changes).first == SwitchboardSettings.Prompts().timeoutClosure)
         // The queued user took ann's freed place; nothing timed them out while they waited.
         #expect(world.session(queued).state == .active)
@@ -195,7 +157,7 @@ struct RoutingStateTests {
         var world = try World(settings: settings, agents: ["ann"])
         let lonely = try world.newSession()
         #expect(world.session(lonely).state == .bot)
-        #expect(world.state.takeChanges().messages.last?.text == SwitchboardSettings.Prompts().transferFailed)
+        #expect(world.takeChanges().messages.last?.text == SwitchboardSettings.Prompts().transferFailed)
         try world.online("ann")
         _ = try world.newSession()
         let waiting = try world.newSession()
@@ -203,7 +165,7 @@ struct RoutingStateTests {
         #expect(world.session(waiting).state == .queued)
         #expect(world.session(rejected).state == .bot)
         // A session back with the bot may ask again.
-        _ = try world.state.requestAgent(sessionID: lonely, groupID: nil, now: world.now)
+        _ = try world.requestAgent(sessionID: lonely, groupID: nil, now: world.now)
     }
 
     @Test("user-selects-group routes within the group; a missing or unknown group is refused")
@@ -231,11 +193,11 @@ struct RoutingStateTests {
         let served = try world.newSession(group: "billing")
         let waiting = try world.newSession(group: "billing")
         #expect(world.session(waiting).state == .queued)
-        _ = world.state.takeChanges()
-        world.state.removeGroup(id: "billing", now: world.now)
+        _ = world.takeChanges()
+        world.removeGroup(id: "billing", now: world.now)
         #expect(world.session(waiting).state == .bot)
         #expect(world.state.queuedSessionCount == 0)
-        #expect(world.state.takeChanges().messages.map(\.text) == [SwitchboardSettings.Prompts().transferFailed])
+        #expect(world.takeChanges().messages.map(\.text) == [SwitchboardSettings.Prompts().transferFailed])
         #expect(world.session(served).state == .active, "an assigned session keeps its agent")
     }
 
@@ -249,25 +211,21 @@ struct RoutingStateTests {
         func ask(_ answer: RoutingState.HookAnswer) throws -> SessionRecord {
             world.sessionCounter += 1
             let id = "h\(world.sessionCounter)"
-            _ = world.state.createSession(id: id, userID: "u", channel: "web", attributes: ["tier": "vip"], now: world.now)
-            #expect(try world.state.requestAgent(sessionID: id, groupID: nil, now: world.now) == .needsHook)
-            try world.state.applyHookAnswer(sessionID: id, answer: answer, now: world.now)
+            _ = world.createSession(id: id, userID: "u", channel: "web", attributes: ["tier": "vip"], now: world.now)
+            #expect(try world.requestAgent(sessionID: id, groupID: nil, now: world.now) == .needsHook)
+            try world.applyHookAnswer(sessionID: id, answer: answer, now: world.now)
             return world.session(id)
         }
         #expect(try ask(.group("vip")).agentID == "bob")
         #expect(try ask(.agents(["ann", "ghost"])).agentID == "ann")
         let rejected = try ask(.reject("Please call us instead."))
         #expect(rejected.state == .bot)
-        #expect(world.state.takeChanges().messages.last?.text == "Please call us instead.")
+        #expect(world.takeChanges().messages.last?.text == "Please call us instead.")
         #expect(try ask(.failed("deadline exceeded")).state == .active, "fallback: automatic")
         #expect(try ask(.agents(["ghost"])).state == .active, "no known online agent: fallback")
-        world.state = try {
-            var state = world.state
-            var changed = state.settings
-            changed.allocation.fallback = .transferFailed
-            try state.updateSettings(changed, now: world.now)
-            return state
-        }()
+        var changed = world.state.settings
+        changed.allocation.fallback = .transferFailed
+        try world.updateSettings(changed, now: world.now)
         #expect(try ask(.failed("unreachable")).state == .bot)
     }
 
@@ -282,14 +240,14 @@ struct RoutingStateTests {
         try world.online("bob")
         #expect(world.session(waiting).agentID == "bob")
         #expect(throws: SwitchboardError.self) {
-            _ = try world.state.transfer(agentID: "ann", sessionID: first, to: .agent("bob"), now: world.now)
+            _ = try world.transfer(agentID: "ann", sessionID: first, to: .agent("bob"), now: world.now)
         }
         try world.online("cat")
-        let moved = try world.state.transfer(agentID: "ann", sessionID: first, to: .group("tech"), now: world.now)
+        let moved = try world.transfer(agentID: "ann", sessionID: first, to: .group("tech"), now: world.now)
         #expect(moved.agentID == "cat" && moved.state == .active && moved.groupID == "tech")
         #expect(world.state.agents["ann"]!.sessions.isEmpty)
         #expect(throws: SwitchboardError(.permissionDenied, "session 's1' is not assigned to agent 'ann'")) {
-            _ = try world.state.agentMessage(agentID: "ann", sessionID: first, text: "still here?", now: world.now)
+            _ = try world.agentMessage(agentID: "ann", sessionID: first, text: "still here?", now: world.now)
         }
     }
 
@@ -303,24 +261,24 @@ struct RoutingStateTests {
         let late = try world.newSession()
         let uninvited = try world.newSession()
         #expect(throws: SwitchboardError(.failedPrecondition, "session 's3' has no rating invitation")) {
-            _ = try world.state.submitRating(sessionID: uninvited, score: 5, comment: "", now: world.now)
+            _ = try world.submitRating(sessionID: uninvited, score: 5, comment: "", now: world.now)
         }
-        _ = try world.state.close(sessionID: rated, byAgent: "ann", now: world.now)
-        _ = try world.state.close(sessionID: late, byAgent: nil, now: world.now)
+        _ = try world.close(sessionID: rated, byAgent: "ann", now: world.now)
+        _ = try world.close(sessionID: late, byAgent: nil, now: world.now)
         world.advance(seconds: 3599)
-        #expect(try world.state.submitRating(sessionID: rated, score: 4, comment: "quick", now: world.now).rating?.score == 4)
+        #expect(try world.submitRating(sessionID: rated, score: 4, comment: "quick", now: world.now).rating?.score == 4)
         #expect(throws: SwitchboardError(.alreadyExists, "session 's1' is already rated")) {
-            _ = try world.state.submitRating(sessionID: rated, score: 1, comment: "", now: world.now)
+            _ = try world.submitRating(sessionID: rated, score: 1, comment: "", now: world.now)
         }
         #expect(throws: SwitchboardError.invalid("score", "must be from 1 to 5, got 6")) {
-            _ = try world.state.submitRating(sessionID: late, score: 6, comment: "", now: world.now)
+            _ = try world.submitRating(sessionID: late, score: 6, comment: "", now: world.now)
         }
         world.advance(seconds: 2)
         #expect(throws: SwitchboardError(.failedPrecondition, "the rating window of session 's2' closed")) {
-            _ = try world.state.submitRating(sessionID: late, score: 3, comment: "", now: world.now)
+            _ = try world.submitRating(sessionID: late, score: 3, comment: "", now: world.now)
         }
         // The agent may invite during the conversation.
-        let invited = try world.state.inviteRating(agentID: "ann", sessionID: uninvited, now: world.now)
+        let invited = try world.inviteRating(agentID: "ann", sessionID: uninvited, now: world.now)
         #expect(invited.ratingDeadline != nil)
     }
 
@@ -350,7 +308,7 @@ struct RoutingStateTests {
         let outcome = world.session(id).state
         #expect((outcome == .active) == open)
         if !open {
-            #expect(world.state.takeChanges().messages.last?.text == SwitchboardSettings.Prompts().afterHours)
+            #expect(world.takeChanges().messages.last?.text == SwitchboardSettings.Prompts().afterHours)
         }
     }
 
@@ -383,7 +341,7 @@ struct RoutingStateTests {
         let queued = try world.newSession()
         #expect(world.session(queued).state == .queued)
         let agents = world.state.agents.values.map {
-            AgentRuntime(id: $0.id, status: $0.status, maxSessions: $0.maxSessions, groupIDs: [], lastAssignedAt: $0.lastAssignedAt)
+            AgentRuntime(id: $0.id, status: $0.status, maxSessions: $0.maxSessions, groupIDs: [], idleSince: $0.idleSince)
         }
         var restored = try RoutingState(settings: settings, agents: agents, groups: [:], sessions: Array(world.state.sessions.values))
         #expect(restored.agents["ann"]!.sessions == [offered])
@@ -391,7 +349,7 @@ struct RoutingStateTests {
         #expect(restored.nextDeadline() == world.session(offered).offerDeadline)
         // Both offers still time out after the restart. s1 (missed by ann) waits ahead of s3, so
         // ann takes s3; then s2 (missed by bob) waits, and bob takes s1.
-        restored.fireDueTimers(now: world.now.adding(.seconds(30)))
+        _ = restored.fireDueTimers(now: world.now.adding(.seconds(30)))
         #expect(restored.sessions[queued]!.state == .offered && restored.sessions[queued]!.agentID == "ann")
         #expect(restored.sessions[offered]!.state == .offered && restored.sessions[offered]!.agentID == "bob")
         #expect(restored.sessions[other]!.state == .queued && restored.sessions[other]!.missedAgents == ["bob"])
@@ -411,10 +369,10 @@ struct RoutingEventTests {
         try world.online("ann", "bob")
         let id = try world.newSession()
         world.advance(seconds: 10)  // ann misses the offer; bob gets it
-        _ = try world.state.accept(agentID: "bob", sessionID: id, now: world.now)
-        _ = try world.state.userMessage(sessionID: id, text: "hello", now: world.now)
-        _ = try world.state.close(sessionID: id, byAgent: "bob", now: world.now)
-        let changes = world.state.takeChanges()
+        _ = try world.accept(agentID: "bob", sessionID: id, now: world.now)
+        _ = try world.userMessage(sessionID: id, text: "hello", now: world.now)
+        _ = try world.close(sessionID: id, byAgent: "bob", now: world.now)
+        let changes = world.takeChanges()
         let sessionEvents = changes.sessionEvents.filter { $0.sessionID == id }
         #expect(sessionEvents.map(\.sequence) == Array(1...Int64(sessionEvents.count)))
         let states = sessionEvents.compactMap { event -> SessionState? in

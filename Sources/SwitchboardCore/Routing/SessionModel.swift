@@ -26,6 +26,8 @@ public enum SessionState: Sendable, Hashable, CustomStringConvertible {
 /// Why a session closed.
 public enum CloseReason: Sendable, Hashable {
     case userEnded, agentEnded, userTimeout, admin
+    /// Left with the bot, untouched, for `settings.closure.bot_idle_timeout_seconds`.
+    case botIdle
 }
 
 /// Which configured prompt a system message is.
@@ -122,6 +124,11 @@ public struct SessionRecord: Sendable, Hashable {
     public var lastSequence: Int64
     /// The sequence number of the latest session event.
     public var lastEventSequence: Int64
+    /// In `BOT`: the business server's hook is choosing a target (memory only: a restart leaves
+    /// the session with the bot, and the user gateway may ask again).
+    public var allocating: Bool
+    /// In `BOT`: when the session closes by itself if nothing happens to it (`CLOSE_REASON_BOT_IDLE`).
+    public var botIdleDeadline: Timestamp?
 
     /// Creates a session in state `BOT`.
     public init(id: String, userID: String, channel: String, attributes: [String: String], createdAt: Timestamp) {
@@ -145,6 +152,15 @@ public struct SessionRecord: Sendable, Hashable {
         self.rating = nil
         self.lastSequence = 0
         self.lastEventSequence = 0
+        self.allocating = false
+        self.botIdleDeadline = nil
+    }
+
+    /// Whether nothing more can happen to it: closed, and rated or past any rating window.
+    public func isFinished(at now: Timestamp) -> Bool {
+        guard state == .closed else { return false }
+        guard rating == nil, let deadline = ratingDeadline else { return true }
+        return now > deadline
     }
 
     /// The group of its target, if routed to a group.
@@ -160,8 +176,26 @@ public struct AgentRuntime: Sendable, Hashable {
     /// Its own limit; `nil` uses the settings'.
     public var maxSessions: Int?
     public var groupIDs: Set<String>
-    /// When it was last assigned a session (0: never).
-    public var lastAssignedAt: Timestamp
+    /// Since when it has been free to serve, for "longest idle first": the latest of when it came
+    /// `ONLINE`, when it was last given a session, and when one of its sessions last ended (0: never).
+    public var idleSince: Timestamp
+    /// Orders agents whose idle time began in the same millisecond by the order of those events
+    /// (memory only: 0 after a restart, where ties go by id).
+    public var idleOrder: UInt64 = 0
+
+    /// The key of "longest idle first": idle since, then the order of events, then the id.
+    public var idleKey: IdleKey { IdleKey(since: idleSince.milliseconds, order: idleOrder, agentID: id) }
+
+    /// An agent's place in the longest-idle order; smaller has waited longer.
+    public struct IdleKey: Sendable, Hashable, Comparable {
+        public var since: Int64
+        public var order: UInt64
+        public var agentID: String
+
+        public static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.since, lhs.order, lhs.agentID) < (rhs.since, rhs.order, rhs.agentID)
+        }
+    }
     /// Its sessions in state OFFERED or ACTIVE.
     public var sessions: Set<String>
     /// The sequence number of its latest event.
@@ -170,13 +204,13 @@ public struct AgentRuntime: Sendable, Hashable {
     /// Creates an agent's routing view.
     public init(
         id: String, status: AgentProfile.Status, maxSessions: Int?, groupIDs: Set<String>,
-        lastAssignedAt: Timestamp = Timestamp(milliseconds: 0), sessions: Set<String> = [], lastEventSequence: Int64 = 0
+        idleSince: Timestamp = Timestamp(milliseconds: 0), sessions: Set<String> = [], lastEventSequence: Int64 = 0
     ) {
         self.id = id
         self.status = status
         self.maxSessions = maxSessions
         self.groupIDs = groupIDs
-        self.lastAssignedAt = lastAssignedAt
+        self.idleSince = idleSince
         self.sessions = sessions
         self.lastEventSequence = lastEventSequence
     }

@@ -75,6 +75,13 @@ public struct SwitchboardSettings: Sendable, Hashable {
         public var userTimeoutSeconds = 600
         public var timeoutMessageEnabled = true
         public var proactiveMessageEnabled = true
+        /// Seconds after which a session left with the bot, untouched (no user message, no request
+        /// for an agent), closes by itself (`CLOSE_REASON_BOT_IDLE`), so that abandoned chats
+        /// never pile up in memory. 60 to 604800; the default is an hour.
+        public var botIdleTimeoutSeconds = Self.defaultBotIdleTimeoutSeconds
+
+        /// The default of ``botIdleTimeoutSeconds``: an hour.
+        public static let defaultBotIdleTimeoutSeconds = 3600
 
         /// Creates the default closure section.
         public init() {}

@@ -106,6 +106,11 @@ extension SwitchboardSettings {
         guard seconds == 0 || (60...604_800).contains(seconds) else {
             throw .invalid("settings.closure.user_timeout_seconds", "must be 0 (never) or between 60 and 604800, got \(seconds)")
         }
+        guard (60...604_800).contains(closure.botIdleTimeoutSeconds) else {
+            throw .invalid(
+                "settings.closure.bot_idle_timeout_seconds", "must be between 60 and 604800 (0: the default, 3600), got \(closure.botIdleTimeoutSeconds)"
+            )
+        }
     }
 
     private func validateWorkingHours() throws(SwitchboardError) {

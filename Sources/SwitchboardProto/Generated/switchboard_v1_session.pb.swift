@@ -478,6 +478,8 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable, _ProtoEnum {
     case userTimeout
     /// An administrator closed it.
     case admin
+    /// It was left with the bot, untouched, for `settings.closure.bot_idle_timeout_seconds`.
+    case botIdle
     /// A value this version of the schema does not know, kept as it was received.
     case unrecognized(Int32)
 
@@ -489,6 +491,7 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable, _ProtoEnum {
         case 2: self = .agentEnded
         case 3: self = .userTimeout
         case 4: self = .admin
+        case 5: self = .botIdle
         default: self = .unrecognized(rawValue)
         }
     }
@@ -500,6 +503,7 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable, _ProtoEnum {
         "CLOSE_REASON_AGENT_ENDED": 2,
         "CLOSE_REASON_USER_TIMEOUT": 3,
         "CLOSE_REASON_ADMIN": 4,
+        "CLOSE_REASON_BOT_IDLE": 5,
     ]
 
     /// The name in the `.proto` file (`nil` for an unrecognized value), as protobuf's JSON writes it.
@@ -510,6 +514,7 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable, _ProtoEnum {
         case .agentEnded: return "CLOSE_REASON_AGENT_ENDED"
         case .userTimeout: return "CLOSE_REASON_USER_TIMEOUT"
         case .admin: return "CLOSE_REASON_ADMIN"
+        case .botIdle: return "CLOSE_REASON_BOT_IDLE"
         case .unrecognized: return nil
         }
     }
@@ -522,6 +527,7 @@ public enum CloseReason: Sendable, Hashable, RawRepresentable, _ProtoEnum {
         case .agentEnded: return 2
         case .userTimeout: return 3
         case .admin: return 4
+        case .botIdle: return 5
         case .unrecognized(let value): return value
         }
     }

@@ -349,11 +349,17 @@ public struct Settings: Sendable, Hashable {
         /// Whether `prompts.proactive_closure` is sent when the user or the agent closes (default on).
         public var proactiveMessageEnabled: Bool = false
 
+        /// A session left with the bot (BOT) and untouched for this long, in seconds (60..604800),
+        /// closes by itself with CLOSE_REASON_BOT_IDLE, so that abandoned chats never pile up; 0 means
+        /// the default, 3600. A user message or a request for an agent starts it again.
+        public var botIdleTimeoutSeconds: UInt32 = 0
+
         /// Creates a message; every field not named keeps its default value.
-        public init(userTimeoutSeconds: UInt32 = 0, timeoutMessageEnabled: Bool = false, proactiveMessageEnabled: Bool = false) {
+        public init(userTimeoutSeconds: UInt32 = 0, timeoutMessageEnabled: Bool = false, proactiveMessageEnabled: Bool = false, botIdleTimeoutSeconds: UInt32 = 0) {
             self.userTimeoutSeconds = userTimeoutSeconds
             self.timeoutMessageEnabled = timeoutMessageEnabled
             self.proactiveMessageEnabled = proactiveMessageEnabled
+            self.botIdleTimeoutSeconds = botIdleTimeoutSeconds
         }
     }
 
@@ -1182,23 +1188,25 @@ extension Settings.Closure: _ProtoBridged {
         self.userTimeoutSeconds = c.user_timeout_seconds
         self.timeoutMessageEnabled = (c.timeout_message_enabled != 0)
         self.proactiveMessageEnabled = (c.proactive_message_enabled != 0)
+        self.botIdleTimeoutSeconds = c.bot_idle_timeout_seconds
     }
 
     func fill(_ c: UnsafeMutablePointer<Switchboard__V1__Settings__Closure>, arena: inout _ProtoArena) {
         c.pointee.user_timeout_seconds = self.userTimeoutSeconds
         c.pointee.timeout_message_enabled = (self.timeoutMessageEnabled ? 1 : 0)
         c.pointee.proactive_message_enabled = (self.proactiveMessageEnabled ? 1 : 0)
+        c.pointee.bot_idle_timeout_seconds = self.botIdleTimeoutSeconds
     }
 }
 
 extension Settings.Closure: _ProtoSampled {
     /// A value with every field set, for round-trip tests.
     static var _sample: Self {
-        Self(userTimeoutSeconds: 1, timeoutMessageEnabled: true, proactiveMessageEnabled: true)
+        Self(userTimeoutSeconds: 1, timeoutMessageEnabled: true, proactiveMessageEnabled: true, botIdleTimeoutSeconds: 4)
     }
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
-    static var _fieldCount: Int { 3 }
+    static var _fieldCount: Int { 4 }
 }
 
 extension Settings.Closure: Encodable {
@@ -1208,6 +1216,7 @@ extension Settings.Closure: Encodable {
         if !(self.userTimeoutSeconds == 0) { try container.encode(self.userTimeoutSeconds, forKey: _ProtoJSON.Key("userTimeoutSeconds")) }
         if !(!self.timeoutMessageEnabled) { try container.encode(self.timeoutMessageEnabled, forKey: _ProtoJSON.Key("timeoutMessageEnabled")) }
         if !(!self.proactiveMessageEnabled) { try container.encode(self.proactiveMessageEnabled, forKey: _ProtoJSON.Key("proactiveMessageEnabled")) }
+        if !(self.botIdleTimeoutSeconds == 0) { try container.encode(self.botIdleTimeoutSeconds, forKey: _ProtoJSON.Key("botIdleTimeoutSeconds")) }
     }
 }
 
@@ -1224,6 +1233,9 @@ extension Settings.Closure: Decodable {
         }
         if let key = _ProtoJSON.key(container, "proactiveMessageEnabled", "proactive_message_enabled") {
             self.proactiveMessageEnabled = try container.decode(Bool.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "botIdleTimeoutSeconds", "bot_idle_timeout_seconds") {
+            self.botIdleTimeoutSeconds = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
         }
     }
 }

@@ -114,6 +114,12 @@ public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
         try await sink.send(bytes)
     }
 
+    /// Sends a message already encoded as `Message` (stored events, for example), as it is:
+    /// no decoding and re-encoding. The caller vouches that `bytes` is a valid `Message`.
+    public func write(serialized bytes: [UInt8]) async throws {
+        try await sink.send(bytes)
+    }
+
     /// Sends each message of `messages` in order.
     public func write(contentsOf messages: some Sequence<Message>) async throws {
         for message in messages {

@@ -2338,21 +2338,23 @@ const ProtobufCEnumDescriptor switchboard__v1__session_state__descriptor =
   switchboard__v1__session_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue switchboard__v1__close_reason__enum_values_by_number[5] =
+static const ProtobufCEnumValue switchboard__v1__close_reason__enum_values_by_number[6] =
 {
   { "CLOSE_REASON_UNSPECIFIED", "SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_UNSPECIFIED", 0 },
   { "CLOSE_REASON_USER_ENDED", "SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_USER_ENDED", 1 },
   { "CLOSE_REASON_AGENT_ENDED", "SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_AGENT_ENDED", 2 },
   { "CLOSE_REASON_USER_TIMEOUT", "SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_USER_TIMEOUT", 3 },
   { "CLOSE_REASON_ADMIN", "SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_ADMIN", 4 },
+  { "CLOSE_REASON_BOT_IDLE", "SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_BOT_IDLE", 5 },
 };
 static const ProtobufCIntRange switchboard__v1__close_reason__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex switchboard__v1__close_reason__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex switchboard__v1__close_reason__enum_values_by_name[6] =
 {
   { "CLOSE_REASON_ADMIN", 4 },
   { "CLOSE_REASON_AGENT_ENDED", 2 },
+  { "CLOSE_REASON_BOT_IDLE", 5 },
   { "CLOSE_REASON_UNSPECIFIED", 0 },
   { "CLOSE_REASON_USER_ENDED", 1 },
   { "CLOSE_REASON_USER_TIMEOUT", 3 },
@@ -2364,9 +2366,9 @@ const ProtobufCEnumDescriptor switchboard__v1__close_reason__descriptor =
   "CloseReason",
   "Switchboard__V1__CloseReason",
   "switchboard.v1",
-  5,
+  6,
   switchboard__v1__close_reason__enum_values_by_number,
-  5,
+  6,
   switchboard__v1__close_reason__enum_values_by_name,
   1,
   switchboard__v1__close_reason__value_ranges,

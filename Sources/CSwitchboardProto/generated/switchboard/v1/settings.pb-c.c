@@ -806,7 +806,7 @@ const ProtobufCMessageDescriptor switchboard__v1__settings__queue__descriptor =
   (ProtobufCMessageInit) switchboard__v1__settings__queue__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchboard__v1__settings__closure__field_descriptors[3] =
+static const ProtobufCFieldDescriptor switchboard__v1__settings__closure__field_descriptors[4] =
 {
   {
     "user_timeout_seconds",
@@ -844,8 +844,21 @@ static const ProtobufCFieldDescriptor switchboard__v1__settings__closure__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "bot_idle_timeout_seconds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__Settings__Closure, bot_idle_timeout_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchboard__v1__settings__closure__field_indices_by_name[] = {
+  3,   /* field[3] = bot_idle_timeout_seconds */
   2,   /* field[2] = proactive_message_enabled */
   1,   /* field[1] = timeout_message_enabled */
   0,   /* field[0] = user_timeout_seconds */
@@ -853,7 +866,7 @@ static const unsigned switchboard__v1__settings__closure__field_indices_by_name[
 static const ProtobufCIntRange switchboard__v1__settings__closure__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor switchboard__v1__settings__closure__descriptor =
 {
@@ -863,7 +876,7 @@ const ProtobufCMessageDescriptor switchboard__v1__settings__closure__descriptor 
   "Switchboard__V1__Settings__Closure",
   "switchboard.v1",
   sizeof(Switchboard__V1__Settings__Closure),
-  3,
+  4,
   switchboard__v1__settings__closure__field_descriptors,
   switchboard__v1__settings__closure__field_indices_by_name,
   1,  switchboard__v1__settings__closure__number_ranges,

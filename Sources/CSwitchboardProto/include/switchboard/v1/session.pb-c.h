@@ -93,7 +93,11 @@ typedef enum _Switchboard__V1__CloseReason {
   /*
    * An administrator closed it.
    */
-  SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_ADMIN = 4
+  SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_ADMIN = 4,
+  /*
+   * It was left with the bot, untouched, for `settings.closure.bot_idle_timeout_seconds`.
+   */
+  SWITCHBOARD__V1__CLOSE_REASON__CLOSE_REASON_BOT_IDLE = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SWITCHBOARD__V1__CLOSE_REASON)
 } Switchboard__V1__CloseReason;
 /*

@@ -311,10 +311,16 @@ struct  Switchboard__V1__Settings__Closure
    * Whether `prompts.proactive_closure` is sent when the user or the agent closes (default on).
    */
   protobuf_c_boolean proactive_message_enabled;
+  /*
+   * A session left with the bot (BOT) and untouched for this long, in seconds (60..604800),
+   * closes by itself with CLOSE_REASON_BOT_IDLE, so that abandoned chats never pile up; 0 means
+   * the default, 3600. A user message or a request for an agent starts it again.
+   */
+  uint32_t bot_idle_timeout_seconds;
 };
 #define SWITCHBOARD__V1__SETTINGS__CLOSURE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__settings__closure__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 /*

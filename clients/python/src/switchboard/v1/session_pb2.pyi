@@ -6,6 +6,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 CLOSE_REASON_ADMIN: CloseReason
 CLOSE_REASON_AGENT_ENDED: CloseReason
+CLOSE_REASON_BOT_IDLE: CloseReason
 CLOSE_REASON_UNSPECIFIED: CloseReason
 CLOSE_REASON_USER_ENDED: CloseReason
 CLOSE_REASON_USER_TIMEOUT: CloseReason

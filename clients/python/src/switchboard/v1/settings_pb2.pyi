@@ -35,14 +35,16 @@ class Settings(_message.Message):
         policy: Settings.Allocation.Policy
         def __init__(self, policy: _Optional[_Union[Settings.Allocation.Policy, str]] = ..., hook_address: _Optional[str] = ..., hook_deadline_ms: _Optional[int] = ..., fallback: _Optional[_Union[Settings.Allocation.Fallback, str]] = ...) -> None: ...
     class Closure(_message.Message):
-        __slots__ = ["proactive_message_enabled", "timeout_message_enabled", "user_timeout_seconds"]
+        __slots__ = ["bot_idle_timeout_seconds", "proactive_message_enabled", "timeout_message_enabled", "user_timeout_seconds"]
+        BOT_IDLE_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
         PROACTIVE_MESSAGE_ENABLED_FIELD_NUMBER: _ClassVar[int]
         TIMEOUT_MESSAGE_ENABLED_FIELD_NUMBER: _ClassVar[int]
         USER_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+        bot_idle_timeout_seconds: int
         proactive_message_enabled: bool
         timeout_message_enabled: bool
         user_timeout_seconds: int
-        def __init__(self, user_timeout_seconds: _Optional[int] = ..., timeout_message_enabled: bool = ..., proactive_message_enabled: bool = ...) -> None: ...
+        def __init__(self, user_timeout_seconds: _Optional[int] = ..., timeout_message_enabled: bool = ..., proactive_message_enabled: bool = ..., bot_idle_timeout_seconds: _Optional[int] = ...) -> None: ...
     class Prompts(_message.Message):
         __slots__ = ["after_hours", "manual_access_in_progress", "proactive_closure", "queue_message", "timeout_closure", "transfer_failed", "transfer_succeeded", "welcome"]
         AFTER_HOURS_FIELD_NUMBER: _ClassVar[int]
