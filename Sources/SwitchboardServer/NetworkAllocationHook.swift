@@ -134,9 +134,19 @@ public final class NetworkAllocationHook: AllocationHook {
         switch response.decision {
         case .groupID(let id)?: .group(id)
         case .agents(let list)?: .agents(list.agentIDs)
-        case .reject(let rejection)?: .reject(rejection.message)
+        case .reject(let rejection)?: rejectionAnswer(rejection.message)
         case .automatic(true)?: .automatic
         case .automatic(false)?, nil: .failed("malformed answer: no decision")
+        }
+    }
+
+    /// A rejection's message goes to the user's transcript: it is held to the limits of a prompt.
+    static func rejectionAnswer(_ message: String) -> RoutingState.HookAnswer {
+        do throws(SwitchboardError) {
+            try TextLimits.prompt.check(message, field: "reject.message")
+            return .reject(message)
+        } catch {
+            return .failed("malformed answer: \(error.message)")
         }
     }
 
