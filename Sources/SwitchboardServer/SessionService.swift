@@ -106,7 +106,7 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     }
 
     public func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse {
-        // A group takes at most 939 bytes of the answer, so the default 1000 per page fit 1 MiB.
+        // A menu entry takes at most 939 bytes of the answer, so even 1000 per page (the most) fit 1 MiB.
         let pageRequest = try PageRequest(size: request.pageSize, token: request.pageToken)
         let menu = await engine.groupMenu()
             .map { SessionGroup(id: $0.group.id, name: $0.group.name, available: $0.available) }

@@ -1,5 +1,6 @@
 import SwitchboardClient
 import SwitchboardCore
+@testable import SwitchboardServer
 import SwitchboardTestSupport
 import Testing
 
@@ -131,6 +132,14 @@ struct LimitsAndPagingTests {
             }
             await client.close()
         }
+    }
+
+    @Test("a business server's rejection message is held to the limits of a prompt")
+    func hookRejection() {
+        let fits = String(repeating: "😀", count: 2000)
+        #expect(NetworkAllocationHook.answer(HookAllocateResponse(decision: .reject(HookRejection(message: fits)))) == .reject(fits))
+        let answer = NetworkAllocationHook.answer(HookAllocateResponse(decision: .reject(HookRejection(message: accented()))))
+        #expect(answer == .failed("malformed answer: field 'reject.message' must be at most 8000 bytes (UTF-8), got 200001"))
     }
 
     /// Sessions as large as the limits allow: user id, channel, attributes and a rating comment.

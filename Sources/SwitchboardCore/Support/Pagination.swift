@@ -57,6 +57,11 @@ public struct PageRequest: Sendable, Hashable {
 /// where an item has no such bound (an agent's group ids), the page is also cut at this budget.
 public enum ResponseBudget {
     /// The most bytes of items in one answer: 1 MiB, a quarter of the default frame limit.
+    ///
+    /// `ListMessages` returns those of its `limit` (at most 1000) messages that fit: a message
+    /// takes at most 40,231 bytes (its text 40,004, ids 66 + 131, four numbers 26, framing 4), so
+    /// 1000 could be 40 MB. Agents list their groups, so their size has no bound; pages of agents
+    /// are cut here too.
     public static let bytes = 1 << 20
 
     /// Sessions per page of `ListAgentSessions` (its default and its maximum).
@@ -68,10 +73,6 @@ public enum ResponseBudget {
     /// under ``bytes``; the 100 of other lists would be 2.6 MB.
     public static let sessionsPerPage = 40
 
-    /// The most messages `ListMessages` returns are those of its `limit` (at most 1000) that fit
-    /// ``bytes``: a message takes at most 40,231 bytes (its text 40,004, ids 66 + 131, four numbers
-    /// 26, framing 4), so a full answer of 1000 could be 40 MB; it stops at the budget instead.
-    ///
     /// The weight of one encoded item in a list: its size and at most 4 bytes of tag and length.
     public static func weight(ofItemOfSize size: Int) -> Int { size + 4 }
 
