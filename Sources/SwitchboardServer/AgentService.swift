@@ -55,7 +55,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
 
     public func listAgents(request: ListAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
         let page = try await store.agents(try PageRequest(size: request.pageSize, token: request.pageToken))
-        return ListAgentsResponse(agents: page.items.map(Agent.init), nextPageToken: page.nextToken)
+        return ListAgentsResponse(page.map(Agent.init))
     }
 
     public func deleteAgent(request: DeleteAgentRequest, context: ServerContext) async throws -> DeleteAgentResponse {
@@ -125,7 +125,7 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let page = try await store.groupAgents(
             groupID: request.groupID, try PageRequest(size: request.pageSize, token: request.pageToken)
         )
-        return ListAgentsResponse(agents: page.items.map(Agent.init), nextPageToken: page.nextToken)
+        return ListAgentsResponse(page.map(Agent.init))
     }
 
     // MARK: Sessions, for agent desks
@@ -170,7 +170,13 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse {
         let agentID = try context.actingAgent(request.agentID)
         try AgentRules.validateID(agentID, field: "agent_id")
-        return ListAgentSessionsResponse(sessions: try await engine.agentSessions(agentID: agentID).map { Session($0) })
+        let pageRequest = try PageRequest(
+            size: request.pageSize, token: request.pageToken,
+            defaultSize: ResponseBudget.sessionsPerPage, maximumSize: ResponseBudget.sessionsPerPage
+        )
+        let sessions = try await engine.agentSessions(agentID: agentID).sorted { $0.id < $1.id }
+        let page = pageRequest.page(of: sessions, key: \.id)
+        return ListAgentSessionsResponse(sessions: page.items.map { Session($0) }, nextPageToken: page.nextToken)
     }
 
     public func watchAgent(request: WatchAgentRequest, response: RPCStreamWriter<AgentEvent>, context: ServerContext) async throws {
@@ -191,6 +197,18 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         try AgentRules.validateID(agentID, field: "agent_id")
         try SessionRules.validateSessionID(sessionID)
         return agentID
+    }
+}
+
+extension ListAgentsResponse {
+    /// A page of agents, cut at the response budget: an agent's size has no bound (it lists its
+    /// groups), so a page of 1000 agents might not fit a frame otherwise.
+    init(_ page: Page<Agent>) {
+        let fitting = page.limited(
+            toBytes: ResponseBudget.bytes,
+            size: { ResponseBudget.weight(ofItemOfSize: (try? $0.serializedSize()) ?? 0) }, key: \.id
+        )
+        self.init(agents: fitting.items, nextPageToken: fitting.nextToken)
     }
 }
 

@@ -388,12 +388,8 @@ public actor SwitchboardEngine {
             deadline: .milliseconds(state.settings.allocation.hookDeadlineMilliseconds)
         )
         // The actor is free while the hook answers: other sessions are routed meanwhile.
-        var answer = await hook?.allocate(query) ?? .failed("no allocation hook is configured")
-        if case .failed = answer {
-        } else if case .failed(let reason) = answer.checked() {
-            logger.warning("the allocation hook's answer is out of bounds; the fallback applies", metadata: ["session": "\(call.sessionID)", "reason": "\(reason)"])
-            answer = .failed(reason)
-        }
+        // The core holds the answer to the rules of any input (`HookAnswer.checked()`).
+        let answer = await hook?.allocate(query) ?? .failed("no allocation hook is configured")
         if case .failed(let reason) = answer {
             logger.warning("allocation hook failed; fallback applies", metadata: ["session": "\(call.sessionID)", "reason": "\(reason)"])
         }

@@ -131,13 +131,14 @@ public final class NetworkAllocationHook: AllocationHook {
     }
 
     static func answer(_ response: HookAllocateResponse) -> RoutingState.HookAnswer {
-        switch response.decision {
+        let answer: RoutingState.HookAnswer = switch response.decision {
         case .groupID(let id)?: .group(id)
         case .agents(let list)?: .agents(list.agentIDs)
         case .reject(let rejection)?: .reject(rejection.message)
         case .automatic(true)?: .automatic
         case .automatic(false)?, nil: .failed("malformed answer: no decision")
         }
+        return answer.checked()  // held to the rules of any input: out of bounds fails like a malformed answer
     }
 
     static func split(_ address: String) -> (String, Int) {

@@ -4,26 +4,19 @@ public import SwitchboardRPC
 public import SwitchboardServices
 public import SwitchboardStore
 
-/// The rules of session inputs.
+/// The rules of session inputs; the limits themselves are ``TextLimits``.
 enum SessionRules {
     static func validateSessionID(_ id: String, field: String = "session_id") throws(SwitchboardError) {
         guard !id.isEmpty else { throw .invalid(field, "must not be empty") }
-        guard id.utf8.count <= 64, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard id.utf8.count <= TextLimits.sessionID.maximumBytes, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .invalid(field, "is not a session id")
         }
     }
 
+    /// A user's or agent's message: not blank, at most 10,000 characters and 40,000 bytes.
     static func validateText(_ text: String, field: String) throws(SwitchboardError) {
+        try TextLimits.messageText.check(text, field: field)
         guard !text.allSatisfy(\.isWhitespace) else { throw .invalid(field, "must not be empty or blank") }
-        guard text.count <= 10_000 else { throw .invalid(field, "must be at most 10000 characters, got \(text.count)") }
-    }
-
-    static func validateAttributes(_ attributes: [String: String]) throws(SwitchboardError) {
-        guard attributes.count <= 64 else { throw .invalid("attributes", "must hold at most 64 entries, got \(attributes.count)") }
-        for (key, value) in attributes {
-            guard (1...64).contains(key.count) else { throw .invalid("attributes", "has a key of \(key.count) characters; keys are 1 to 64") }
-            guard value.count <= 1024 else { throw .invalid("attributes[\(key)]", "must be at most 1024 characters") }
-        }
     }
 }
 
@@ -40,8 +33,8 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
 
     public func createSession(request: CreateSessionRequest, context: ServerContext) async throws -> Session {
         try AgentRules.validateID(request.userID, field: "user_id")
-        try SessionRules.validateAttributes(request.attributes)
-        guard request.channel.count <= 64 else { throw SwitchboardError.invalid("channel", "must be at most 64 characters") }
+        try TextLimits.checkAttributes(request.attributes)
+        try TextLimits.channel.check(request.channel, field: "channel")
         return Session(try await engine.createSession(userID: request.userID, channel: request.channel, attributes: request.attributes))
     }
 
@@ -70,7 +63,10 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let (messages, more) = try await store.messages(
             sessionID: request.sessionID, after: request.afterSequence, limit: request.limit == 0 ? 100 : Int(request.limit)
         )
-        return ListMessagesResponse(messages: messages.map(Message.init), more: more)
+        // At most `limit` messages, and at most the response budget of them (see ResponseBudget).
+        let all = messages.map(Message.init)
+        let fitting = ResponseBudget.fittingCount(of: all) { ResponseBudget.weight(ofItemOfSize: (try? $0.serializedSize()) ?? 0) }
+        return ListMessagesResponse(messages: Array(all.prefix(fitting)), more: more || fitting < all.count)
     }
 
     public func getQueuePosition(request: GetQueuePositionRequest, context: ServerContext) async throws -> QueuePosition {
@@ -91,7 +87,7 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
 
     public func submitRating(request: SubmitRatingRequest, context: ServerContext) async throws -> Session {
         try SessionRules.validateSessionID(request.sessionID)
-        guard request.comment.count <= 2000 else { throw SwitchboardError.invalid("comment", "must be at most 2000 characters") }
+        try TextLimits.ratingComment.check(request.comment, field: "comment")
         let session = try await engine.submitRating(sessionID: request.sessionID, score: Int(request.score), comment: request.comment)
         return Session(session, labels: await engine.settings().settings.rating.labels)
     }
@@ -111,9 +107,13 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     }
 
     public func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse {
-        ListSessionGroupsResponse(
-            groups: await engine.groupMenu().map { SessionGroup(id: $0.group.id, name: $0.group.name, available: $0.available) }
-        )
+        // A menu entry takes at most 939 bytes of the answer, so even 1000 per page (the most) fit 1 MiB.
+        let pageRequest = try PageRequest(size: request.pageSize, token: request.pageToken)
+        let menu = await engine.groupMenu()
+            .map { SessionGroup(id: $0.group.id, name: $0.group.name, available: $0.available) }
+            .sorted { $0.id < $1.id }
+        let page = pageRequest.page(of: menu, key: \.id)
+        return ListSessionGroupsResponse(groups: page.items, nextPageToken: page.nextToken)
     }
 }
 

@@ -49,7 +49,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
         @Option(help: "admin, gateway or agent.") var role: String
         @Option(help: "The agent an agent key acts for (required with --role agent).") var agent: String?
-        @Option(help: "A note for operators.") var description: String = ""
+        @Option(help: "A note for operators (at most 200 characters).") var description: String = ""
 
         func validate() throws {
             guard let role = APIRole(rawValue: role) else {
@@ -60,6 +60,9 @@ struct KeysCommand: AsyncParsableCommand {
                 do { try AgentRules.validateID(agent, field: "agent") } catch { throw ValidationError("--agent: \(error.message)") }
             } else if agent != nil {
                 throw ValidationError("--agent goes only with --role agent")
+            }
+            do { try TextLimits.keyDescription.check(description, field: "description") } catch {
+                throw ValidationError("--description: \(error.message)")
             }
         }
 

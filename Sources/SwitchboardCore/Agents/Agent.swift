@@ -62,19 +62,17 @@ public struct AgentGroup: Sendable, Hashable {
 
 /// The rules for ids, names and limits of agents and groups.
 public enum AgentRules {
-    /// The longest id.
-    public static let maximumIDLength = 128
-    /// The longest display or group name.
-    public static let maximumNameLength = 200
+    /// The longest id, in bytes (ids are ASCII: bytes are characters).
+    public static var maximumIDLength: Int { TextLimits.id.maximumBytes }
+    /// The longest display or group name, in characters (see ``TextLimits/name`` for its bytes).
+    public static var maximumNameLength: Int { TextLimits.name.maximumCharacters! }
     /// The range of a personal session limit.
     public static let sessionLimitRange = 1...1000
 
-    /// Checks an agent or group id: 1 to 128 characters of ASCII letters, digits and `._:@-`.
+    /// Checks an agent, group or user id: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
     public static func validateID(_ id: String, field: String) throws(SwitchboardError) {
         guard !id.isEmpty else { throw .invalid(field, "must not be empty") }
-        guard id.utf8.count <= maximumIDLength else {
-            throw .invalid(field, "must be at most \(maximumIDLength) characters, got \(id.utf8.count)")
-        }
+        try TextLimits.id.check(id, field: field)
         for byte in id.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
@@ -87,12 +85,11 @@ public enum AgentRules {
         }
     }
 
-    /// Checks a display or group name: 1 to 200 characters, not blank, no control characters.
+    /// Checks a display or group name: 1 to 200 characters and at most 800 bytes, not blank, no
+    /// control characters.
     public static func validateName(_ name: String, field: String) throws(SwitchboardError) {
+        try TextLimits.name.check(name, field: field)
         guard !name.allSatisfy(\.isWhitespace) else { throw .invalid(field, "must not be empty or blank") }
-        guard name.count <= maximumNameLength else {
-            throw .invalid(field, "must be at most \(maximumNameLength) characters, got \(name.count)")
-        }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalid(field, "must not hold control characters")
         }

@@ -318,10 +318,7 @@ extension RoutingState.HookAnswer {
                 }
                 for id in ids { try AgentRules.validateID(id, field: "agents.agent_ids") }
             case .reject(let message):
-                let limit = SwitchboardSettings.maximumMessageLength
-                guard message.utf8.count <= 4 * limit, message.count <= limit else {
-                    throw .invalid("reject.message", "must be at most \(limit) characters and \(4 * limit) bytes, got \(message.utf8.count) bytes")
-                }
+                try TextLimits.prompt.check(message, field: "reject.message")  // it goes to the user's transcript
             case .automatic, .failed:
                 break
             }

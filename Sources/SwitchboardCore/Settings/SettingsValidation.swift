@@ -33,13 +33,11 @@ extension SwitchboardSettings {
         try Self.validateMessage(prompts.queueMessage, field: prefix + "queue_message", placeholders: Self.queuePlaceholders)
     }
 
-    /// The longest prompt or message, in characters.
-    public static let maximumMessageLength = 2000
+    /// The longest prompt or message, in characters (see ``TextLimits/prompt`` for its bytes).
+    public static var maximumMessageLength: Int { TextLimits.prompt.maximumCharacters! }
 
     static func validateMessage(_ text: String, field: String, placeholders: Set<String>) throws(SwitchboardError) {
-        guard text.count <= maximumMessageLength else {
-            throw .invalid(field, "must be at most \(maximumMessageLength) characters, got \(text.count)")
-        }
+        try TextLimits.prompt.check(text, field: field)
         try Template(text, field: field).requirePlaceholders(in: placeholders, field: field)
     }
 
@@ -63,6 +61,7 @@ extension SwitchboardSettings {
     }
 
     static func validateHostPort(_ address: String, field: String) throws(SwitchboardError) {
+        try TextLimits.hookAddress.check(address, field: field)
         guard let colon = address.lastIndex(of: ":") else {
             throw .invalid(field, "must be host:port, got '\(address)'")
         }
@@ -115,6 +114,7 @@ extension SwitchboardSettings {
 
     private func validateWorkingHours() throws(SwitchboardError) {
         let prefix = "settings.working_hours."
+        try TextLimits.timeZone.check(workingHours.timeZone, field: prefix + "time_zone")
         guard TimeZone(identifier: workingHours.timeZone) != nil, !workingHours.timeZone.isEmpty else {
             throw .invalid(prefix + "time_zone", "is not a known IANA time zone: '\(workingHours.timeZone)'")
         }
@@ -154,8 +154,10 @@ extension SwitchboardSettings {
             throw .invalid(prefix + "labels", "must hold exactly 5 labels (scores 1 to 5), got \(rating.labels.count)")
         }
         for (index, label) in rating.labels.enumerated() {
-            guard !label.allSatisfy(\.isWhitespace), label.count <= 100 else {
-                throw .invalid("\(prefix)labels[\(index)]", "must be 1 to 100 characters, not blank")
+            let field = "\(prefix)labels[\(index)]"
+            try TextLimits.ratingLabel.check(label, field: field)
+            guard !label.allSatisfy(\.isWhitespace) else {
+                throw .invalid(field, "must be 1 to \(TextLimits.ratingLabel.maximumCharacters!) characters, not blank")
             }
         }
     }

@@ -114,7 +114,7 @@ public struct SendAgentMessageRequest: Sendable, Hashable {
     /// The session.
     public var sessionID: String = ""
 
-    /// The text: 1 to 10000 characters.
+    /// The text: 1 to 10,000 characters and at most 40,000 bytes (UTF-8), not blank.
     public var text: String = ""
 
     /// Creates a message; every field not named keeps its default value.
@@ -152,34 +152,49 @@ public struct TransferSessionRequest: Sendable, Hashable {
     }
 }
 
-/// Asks for an agent's sessions.
+/// Asks for a page of an agent's sessions.
 public struct ListAgentSessionsRequest: Sendable, Hashable {
     /// The agent.
     public var agentID: String = ""
 
+    /// Sessions per page (1..40; 0 means 40). A session takes at most 25,917 bytes of the answer
+    /// (see `Session`), so a full page stays under 1 MiB (40 x 25,917 = 1,036,680 bytes), a quarter
+    /// of the 4 MiB frame.
+    public var pageSize: UInt32 = 0
+
+    /// The `next_page_token` of the previous page; empty for the first page.
+    public var pageToken: String = ""
+
     /// Creates a message; every field not named keeps its default value.
-    public init(agentID: String = "") {
+    public init(agentID: String = "", pageSize: UInt32 = 0, pageToken: String = "") {
         self.agentID = agentID
+        self.pageSize = pageSize
+        self.pageToken = pageToken
     }
 }
 
-/// An agent's open sessions.
+/// A page of an agent's open sessions.
 public struct ListAgentSessionsResponse: Sendable, Hashable {
     /// Sessions OFFERED to or ACTIVE with the agent, by id.
     public var sessions: [Session] = []
 
+    /// Pass it to get the next page; empty on the last page.
+    public var nextPageToken: String = ""
+
     /// Creates a message; every field not named keeps its default value.
-    public init(sessions: [Session] = []) {
+    public init(sessions: [Session] = [], nextPageToken: String = "") {
         self.sessions = sessions
+        self.nextPageToken = nextPageToken
     }
 }
 
 /// A human agent.
 public struct Agent: Sendable, Hashable {
-    /// The caller-chosen id: 1 to 128 characters of letters, digits and `._:@-`.
+    /// The caller-chosen id: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
     public var id: String = ""
 
-    /// The name users and desks see: 1 to 200 characters, no control characters.
+    /// The name users and desks see: 1 to 200 characters and at most 800 bytes (UTF-8), not blank,
+    /// no control characters.
     public var displayName: String = ""
 
     /// The `max_sessions` field, when present.
@@ -211,10 +226,11 @@ public struct Agent: Sendable, Hashable {
 
 /// A skill group.
 public struct Group: Sendable, Hashable {
-    /// The caller-chosen id: 1 to 128 characters of letters, digits and `._:@-`.
+    /// The caller-chosen id: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
     public var id: String = ""
 
-    /// The name users see in the group menu: 1 to 200 characters, no control characters.
+    /// The name users see in the group menu: 1 to 200 characters and at most 800 bytes (UTF-8), not
+    /// blank, no control characters.
     public var name: String = ""
 
     /// How many agents belong to the group.
@@ -283,7 +299,8 @@ public struct GetAgentRequest: Sendable, Hashable {
 
 /// Asks for a page of agents.
 public struct ListAgentsRequest: Sendable, Hashable {
-    /// Agents per page (1..1000; 0 means 100).
+    /// Agents per page (1..1000; 0 means 100). A page holds at most 1 MiB of agents: with many
+    /// groups per agent it may hold fewer, and `next_page_token` continues after the last one.
     public var pageSize: UInt32 = 0
 
     /// The `next_page_token` of the previous page; empty for the first page.
@@ -451,7 +468,8 @@ public struct ListGroupAgentsRequest: Sendable, Hashable {
     /// The group's id.
     public var groupID: String = ""
 
-    /// Agents per page (1..1000; 0 means 100).
+    /// Agents per page (1..1000; 0 means 100). A page holds at most 1 MiB of agents: with many
+    /// groups per agent it may hold fewer, and `next_page_token` continues after the last one.
     public var pageSize: UInt32 = 0
 
     /// The `next_page_token` of the previous page; empty for the first page.
@@ -1268,21 +1286,25 @@ extension ListAgentSessionsRequest: ProtoMessage, _ProtoTopLevelMessage {
         let c = pointer.pointee
         self.init()
         self.agentID = try _ProtoC.string(c.agent_id, "agent_id")
+        self.pageSize = c.page_size
+        self.pageToken = try _ProtoC.string(c.page_token, "page_token")
     }
 
     func fill(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsRequest>, arena: inout _ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.string(self.agentID, "agent_id") }
+        c.pointee.page_size = self.pageSize
+        if !self.pageToken.isEmpty { c.pointee.page_token = arena.string(self.pageToken, "page_token") }
     }
 }
 
 extension ListAgentSessionsRequest: _ProtoSampled {
     /// A value with every field set, for round-trip tests.
     static var _sample: Self {
-        Self(agentID: "agent_id \u{e9} 1")
+        Self(agentID: "agent_id \u{e9} 1", pageSize: 2, pageToken: "page_token \u{e9} 3")
     }
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
-    static var _fieldCount: Int { 1 }
+    static var _fieldCount: Int { 3 }
 }
 
 extension ListAgentSessionsRequest: Encodable {
@@ -1290,6 +1312,8 @@ extension ListAgentSessionsRequest: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !(self.agentID.isEmpty) { try container.encode(self.agentID, forKey: _ProtoJSON.Key("agentId")) }
+        if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
+        if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
     }
 }
 
@@ -1300,6 +1324,12 @@ extension ListAgentSessionsRequest: Decodable {
         let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
         if let key = _ProtoJSON.key(container, "agentId", "agent_id") {
             self.agentID = try container.decode(String.self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "pageSize", "page_size") {
+            self.pageSize = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "pageToken", "page_token") {
+            self.pageToken = try container.decode(String.self, forKey: key)
         }
     }
 }
@@ -1356,6 +1386,7 @@ extension ListAgentSessionsResponse: ProtoMessage, _ProtoTopLevelMessage {
             }
             self.sessions = array
         }
+        self.nextPageToken = try _ProtoC.string(c.next_page_token, "next_page_token")
     }
 
     func fill(_ c: UnsafeMutablePointer<Switchboard__V1__ListAgentSessionsResponse>, arena: inout _ProtoArena) {
@@ -1363,17 +1394,18 @@ extension ListAgentSessionsResponse: ProtoMessage, _ProtoTopLevelMessage {
             c.pointee.n_sessions = self.sessions.count
             c.pointee.sessions = arena.map(self.sessions) { arena, value in arena.message(value) }
         }
+        if !self.nextPageToken.isEmpty { c.pointee.next_page_token = arena.string(self.nextPageToken, "next_page_token") }
     }
 }
 
 extension ListAgentSessionsResponse: _ProtoSampled {
     /// A value with every field set, for round-trip tests.
     static var _sample: Self {
-        Self(sessions: [Session._sample, Session._sample])
+        Self(sessions: [Session._sample, Session._sample], nextPageToken: "next_page_token \u{e9} 2")
     }
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
-    static var _fieldCount: Int { 1 }
+    static var _fieldCount: Int { 2 }
 }
 
 extension ListAgentSessionsResponse: Encodable {
@@ -1381,6 +1413,7 @@ extension ListAgentSessionsResponse: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !self.sessions.isEmpty { try container.encode(self.sessions.map { $0 }, forKey: _ProtoJSON.Key("sessions")) }
+        if !(self.nextPageToken.isEmpty) { try container.encode(self.nextPageToken, forKey: _ProtoJSON.Key("nextPageToken")) }
     }
 }
 
@@ -1391,6 +1424,9 @@ extension ListAgentSessionsResponse: Decodable {
         let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
         if let key = _ProtoJSON.key(container, "sessions", "sessions") {
             self.sessions = try container.decode([Session].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "nextPageToken", "next_page_token") {
+            self.nextPageToken = try container.decode(String.self, forKey: key)
         }
     }
 }

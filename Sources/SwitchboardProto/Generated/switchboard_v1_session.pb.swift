@@ -81,6 +81,11 @@ public struct SessionStateChange: Sendable, Hashable {
 }
 
 /// A chat session.
+///
+/// Its largest encoding, from the input limits: ids 66 + 131 + 131 + 131 (session, user, agent,
+/// group), channel 66, attributes 16,384 bytes of keys and values + 64 x 8 bytes of framing, the
+/// rating 3 + 2 + 403 (label) + 8,003 (comment) + 11, two enums 4 and six integers 66: 25,913
+/// bytes, 25,917 in a list.
 public struct Session: Sendable, Hashable {
     /// The server-made id.
     public var id: String = ""
@@ -88,7 +93,7 @@ public struct Session: Sendable, Hashable {
     /// The user, as the gateway named them.
     public var userID: String = ""
 
-    /// The channel the user came from (e.g. `web`, `app`); free text.
+    /// The channel the user came from (e.g. `web`, `app`); free text of at most 64 bytes.
     public var channel: String = ""
 
     /// Attributes the gateway gave at creation (passed to the business server's hook).
@@ -155,7 +160,7 @@ public struct SessionRating: Sendable, Hashable {
     /// The label of the score, from the settings.
     public var label: String = ""
 
-    /// The user's comment; may be empty.
+    /// The user's comment; may be empty; at most 2,000 characters and 8,000 bytes (UTF-8).
     public var comment: String = ""
 
     /// When it was submitted, ms since the Unix epoch.
@@ -207,13 +212,14 @@ public struct Message: Sendable, Hashable {
 
 /// Creates a session.
 public struct CreateSessionRequest: Sendable, Hashable {
-    /// The user: 1 to 128 characters of letters, digits and `._:@-`.
+    /// The user: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
     public var userID: String = ""
 
-    /// Attributes for routing (at most 64 entries; keys 1..64 characters, values up to 1024).
+    /// Attributes for routing: at most 64 entries, keys of 1 to 64 bytes, values of at most 1,024
+    /// bytes (UTF-8), at most 16,384 bytes of keys and values together.
     public var attributes: [String: String] = [:]
 
-    /// The channel (up to 64 characters).
+    /// The channel: at most 64 bytes (UTF-8).
     public var channel: String = ""
 
     /// Creates a message; every field not named keeps its default value.
@@ -229,7 +235,7 @@ public struct SendUserMessageRequest: Sendable, Hashable {
     /// The session.
     public var sessionID: String = ""
 
-    /// The text: 1 to 10000 characters.
+    /// The text: 1 to 10,000 characters and at most 40,000 bytes (UTF-8), not blank.
     public var text: String = ""
 
     /// Creates a message; every field not named keeps its default value.
@@ -273,7 +279,8 @@ public struct ListMessagesRequest: Sendable, Hashable {
     /// Messages with a greater sequence number (0: from the start).
     public var afterSequence: Int64 = 0
 
-    /// At most this many (1..1000; 0 means 100).
+    /// At most this many (1..1000; 0 means 100). An answer also holds at most 1 MiB of messages
+    /// (a message holds up to about 40 KB): it may stop earlier, with `more` set.
     public var limit: UInt32 = 0
 
     /// Creates a message; every field not named keeps its default value.
@@ -352,7 +359,7 @@ public struct SubmitRatingRequest: Sendable, Hashable {
     /// 1 (worst) to 5 (best).
     public var score: UInt32 = 0
 
-    /// An optional comment, up to 2000 characters.
+    /// An optional comment: at most 2,000 characters and 8,000 bytes (UTF-8).
     public var comment: String = ""
 
     /// Creates a message; every field not named keeps its default value.
@@ -363,20 +370,34 @@ public struct SubmitRatingRequest: Sendable, Hashable {
     }
 }
 
-/// Asks for the groups a user may choose from.
+/// Asks for a page of the groups a user may choose from.
 public struct ListSessionGroupsRequest: Sendable, Hashable {
+    /// Groups per page (1..1000; 0 means 100). A group takes at most 939 bytes of the answer (id 131,
+    /// name 803, flag 2, framing 3), so a full page stays under 1 MiB.
+    public var pageSize: UInt32 = 0
+
+    /// The `next_page_token` of the previous page; empty for the first page.
+    public var pageToken: String = ""
+
     /// Creates a message; every field not named keeps its default value.
-    public init() {}
+    public init(pageSize: UInt32 = 0, pageToken: String = "") {
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
 }
 
-/// The groups a user may choose from.
+/// A page of the groups a user may choose from.
 public struct ListSessionGroupsResponse: Sendable, Hashable {
     /// Groups with their names, by id.
     public var groups: [SessionGroup] = []
 
+    /// Pass it to get the next page; empty on the last page.
+    public var nextPageToken: String = ""
+
     /// Creates a message; every field not named keeps its default value.
-    public init(groups: [SessionGroup] = []) {
+    public init(groups: [SessionGroup] = [], nextPageToken: String = "") {
         self.groups = groups
+        self.nextPageToken = nextPageToken
     }
 }
 
@@ -2361,28 +2382,34 @@ extension ListSessionGroupsRequest: ProtoMessage, _ProtoTopLevelMessage {
     }
 
     init(c pointer: UnsafePointer<Switchboard__V1__ListSessionGroupsRequest>) throws(ProtoDecodingError) {
+        let c = pointer.pointee
         self.init()
+        self.pageSize = c.page_size
+        self.pageToken = try _ProtoC.string(c.page_token, "page_token")
     }
 
     func fill(_ c: UnsafeMutablePointer<Switchboard__V1__ListSessionGroupsRequest>, arena: inout _ProtoArena) {
-        _ = c
+        c.pointee.page_size = self.pageSize
+        if !self.pageToken.isEmpty { c.pointee.page_token = arena.string(self.pageToken, "page_token") }
     }
 }
 
 extension ListSessionGroupsRequest: _ProtoSampled {
     /// A value with every field set, for round-trip tests.
     static var _sample: Self {
-        Self()
+        Self(pageSize: 1, pageToken: "page_token \u{e9} 2")
     }
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
-    static var _fieldCount: Int { 0 }
+    static var _fieldCount: Int { 2 }
 }
 
 extension ListSessionGroupsRequest: Encodable {
     /// Encodes the message as protobuf's canonical JSON mapping (for tools and scripts).
     public func encode(to encoder: any Encoder) throws {
-        _ = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
+        if !(self.pageSize == 0) { try container.encode(self.pageSize, forKey: _ProtoJSON.Key("pageSize")) }
+        if !(self.pageToken.isEmpty) { try container.encode(self.pageToken, forKey: _ProtoJSON.Key("pageToken")) }
     }
 }
 
@@ -2390,6 +2417,13 @@ extension ListSessionGroupsRequest: Decodable {
     /// Decodes protobuf's JSON mapping (field names in lowerCamelCase or as in the `.proto`).
     public init(from decoder: any Decoder) throws {
         self.init()
+        let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
+        if let key = _ProtoJSON.key(container, "pageSize", "page_size") {
+            self.pageSize = try container.decode(_ProtoJSON.Integer<UInt32>.self, forKey: key).value
+        }
+        if let key = _ProtoJSON.key(container, "pageToken", "page_token") {
+            self.pageToken = try container.decode(String.self, forKey: key)
+        }
     }
 }
 
@@ -2445,6 +2479,7 @@ extension ListSessionGroupsResponse: ProtoMessage, _ProtoTopLevelMessage {
             }
             self.groups = array
         }
+        self.nextPageToken = try _ProtoC.string(c.next_page_token, "next_page_token")
     }
 
     func fill(_ c: UnsafeMutablePointer<Switchboard__V1__ListSessionGroupsResponse>, arena: inout _ProtoArena) {
@@ -2452,17 +2487,18 @@ extension ListSessionGroupsResponse: ProtoMessage, _ProtoTopLevelMessage {
             c.pointee.n_groups = self.groups.count
             c.pointee.groups = arena.map(self.groups) { arena, value in arena.message(value) }
         }
+        if !self.nextPageToken.isEmpty { c.pointee.next_page_token = arena.string(self.nextPageToken, "next_page_token") }
     }
 }
 
 extension ListSessionGroupsResponse: _ProtoSampled {
     /// A value with every field set, for round-trip tests.
     static var _sample: Self {
-        Self(groups: [SessionGroup._sample, SessionGroup._sample])
+        Self(groups: [SessionGroup._sample, SessionGroup._sample], nextPageToken: "next_page_token \u{e9} 2")
     }
 
     /// The number of fields, so tests know an empty encoding is right for a field-less message.
-    static var _fieldCount: Int { 1 }
+    static var _fieldCount: Int { 2 }
 }
 
 extension ListSessionGroupsResponse: Encodable {
@@ -2470,6 +2506,7 @@ extension ListSessionGroupsResponse: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: _ProtoJSON.Key.self)
         if !self.groups.isEmpty { try container.encode(self.groups.map { $0 }, forKey: _ProtoJSON.Key("groups")) }
+        if !(self.nextPageToken.isEmpty) { try container.encode(self.nextPageToken, forKey: _ProtoJSON.Key("nextPageToken")) }
     }
 }
 
@@ -2480,6 +2517,9 @@ extension ListSessionGroupsResponse: Decodable {
         let container = try decoder.container(keyedBy: _ProtoJSON.Key.self)
         if let key = _ProtoJSON.key(container, "groups", "groups") {
             self.groups = try container.decode([SessionGroup].self, forKey: key)
+        }
+        if let key = _ProtoJSON.key(container, "nextPageToken", "next_page_token") {
+            self.nextPageToken = try container.decode(String.self, forKey: key)
         }
     }
 }

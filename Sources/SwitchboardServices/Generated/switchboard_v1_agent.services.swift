@@ -248,7 +248,7 @@ public enum AgentService {
         func transferSession(request: TransferSessionRequest, context: ServerContext) async throws -> Session
         /// Invites the user to rate the session.
         func inviteRating(request: AgentSessionRequest, context: ServerContext) async throws -> Session
-        /// Lists the agent's sessions in state OFFERED or ACTIVE.
+        /// Lists the agent's sessions in state OFFERED or ACTIVE, by id, a page at a time.
         func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse
         /// Streams the agent's events after `after_sequence`: stored ones first, then live ones, each
         /// exactly once and in order. Reconnect with the last sequence seen to resume without a gap.
@@ -460,7 +460,7 @@ public enum AgentService {
             try await connection.unary(request, method: Method.InviteRating.descriptor, options: options)
         }
 
-        /// Lists the agent's sessions in state OFFERED or ACTIVE.
+        /// Lists the agent's sessions in state OFFERED or ACTIVE, by id, a page at a time.
         ///
         /// - Throws: `RPCError` with the status the server or the transport gave.
         public func listAgentSessions(

@@ -119,7 +119,7 @@ public enum SessionService {
         func requestAgent(request: RequestAgentRequest, context: ServerContext) async throws -> Session
         /// Returns a session.
         func getSession(request: GetSessionRequest, context: ServerContext) async throws -> Session
-        /// Returns the transcript after a sequence number.
+        /// Returns the transcript after a sequence number, at most `limit` messages and at most 1 MiB.
         func listMessages(request: ListMessagesRequest, context: ServerContext) async throws -> ListMessagesResponse
         /// Returns the session's place in the queue.
         func getQueuePosition(request: GetQueuePositionRequest, context: ServerContext) async throws -> QueuePosition
@@ -127,7 +127,8 @@ public enum SessionService {
         func closeSession(request: CloseSessionRequest, context: ServerContext) async throws -> Session
         /// Rates the session (1..5) inside the invitation's validity window.
         func submitRating(request: SubmitRatingRequest, context: ServerContext) async throws -> Session
-        /// Lists the groups a user may choose from (for the user-selects-group policy).
+        /// Lists the groups a user may choose from (for the user-selects-group policy), by id, a page at
+        /// a time.
         func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse
         /// Streams the session's events after `after_sequence`: stored ones first, then live ones, each
         /// exactly once and in order. Reconnect with the last sequence seen to resume without a gap.
@@ -188,7 +189,7 @@ public enum SessionService {
             try await connection.unary(request, method: Method.GetSession.descriptor, options: options)
         }
 
-        /// Returns the transcript after a sequence number.
+        /// Returns the transcript after a sequence number, at most `limit` messages and at most 1 MiB.
         ///
         /// - Throws: `RPCError` with the status the server or the transport gave.
         public func listMessages(
@@ -228,7 +229,8 @@ public enum SessionService {
             try await connection.unary(request, method: Method.SubmitRating.descriptor, options: options)
         }
 
-        /// Lists the groups a user may choose from (for the user-selects-group policy).
+        /// Lists the groups a user may choose from (for the user-selects-group policy), by id, a page at
+        /// a time.
         ///
         /// - Throws: `RPCError` with the status the server or the transport gave.
         public func listGroups(

@@ -255,3 +255,32 @@ async def test_allocation_hook_served_in_python(server):
             assert all(c.idempotency_key for c in calls)
     finally:
         await hook.stop()
+
+
+@run_async
+async def test_paging_helpers_read_every_page(server):
+    async with Client(server.target) as client:
+        await create_online_agent(client, "alice")
+        await client.agents.update_agent(id="alice", max_sessions=60)
+        for number in range(5):
+            await client.agents.create_group(id=f"g{number}", name=f"Group {number}")
+            await client.agents.add_group_member(group_id=f"g{number}", agent_id="alice")
+        sessions = []
+        for number in range(45):  # more than a page of ListAgentSessions (40)
+            session = await client.sessions.create_session(user_id=f"user-{number}")
+            sessions.append((await client.sessions.request_agent(session_id=session.id)).id)
+
+        first = await client.agents.list_agent_sessions(agent_id="alice")  # no page_size: the default 40
+        assert len(first.sessions) == 40 and first.next_page_token
+        assert [s.id async for s in client.all_agent_sessions("alice")] == sorted(sessions)
+        assert [s.id async for s in client.all_agent_sessions("alice", page_size=7)] == sorted(sessions)
+        assert [g.id async for g in client.all_groups(page_size=2)] == [f"g{n}" for n in range(5)]
+        assert [g.id async for g in client.all_session_groups(page_size=2)] == [f"g{n}" for n in range(5)]
+        assert [a.id async for a in client.all_group_agents("g3", page_size=1)] == ["alice"]
+        assert [a.id async for a in client.all_agents(page_size=1)] == ["alice"]
+        transcript = [m.sequence async for m in client.all_messages(sessions[0], limit=1)]
+        assert transcript == list(range(1, len(transcript) + 1)) and len(transcript) >= 3
+
+        with pytest.raises(RPCError) as bad_token:
+            await client.agents.list_agent_sessions(agent_id="alice", page_token="not-a-token")
+        assert bad_token.value.code == StatusCode.INVALID_ARGUMENT and "page_token" in bad_token.value.message

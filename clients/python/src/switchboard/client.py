@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, AsyncIterator, Callable, Optional, Type, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Type, TypeVar
 
 from google.protobuf.message import Message
 
@@ -64,6 +64,43 @@ class Client:
     async def close(self) -> None:
         await self.channel.close()
 
+    def all_agent_sessions(self, agent_id: str, *, page_size: int = 0,
+                           timeout: Optional[float] = None) -> AsyncIterator[session_pb2.Session]:
+        """Every session OFFERED to or ACTIVE with the agent, by id, page after page
+        (`ListAgentSessions`; `page_size` 0 is the server's default)."""
+        return _paged(self.agents.list_agent_sessions, "sessions", agent_id=agent_id, page_size=page_size, timeout=timeout)
+
+    def all_agents(self, *, page_size: int = 0, timeout: Optional[float] = None) -> AsyncIterator[agent_pb2.Agent]:
+        """Every agent, by id, page after page (`ListAgents`)."""
+        return _paged(self.agents.list_agents, "agents", page_size=page_size, timeout=timeout)
+
+    def all_groups(self, *, page_size: int = 0, timeout: Optional[float] = None) -> AsyncIterator[agent_pb2.Group]:
+        """Every group, by id, page after page (`AgentService.ListGroups`)."""
+        return _paged(self.agents.list_groups, "groups", page_size=page_size, timeout=timeout)
+
+    def all_group_agents(self, group_id: str, *, page_size: int = 0,
+                         timeout: Optional[float] = None) -> AsyncIterator[agent_pb2.Agent]:
+        """Every agent of a group, by id, page after page (`ListGroupAgents`)."""
+        return _paged(self.agents.list_group_agents, "agents", group_id=group_id, page_size=page_size, timeout=timeout)
+
+    def all_session_groups(self, *, page_size: int = 0,
+                           timeout: Optional[float] = None) -> AsyncIterator[session_pb2.SessionGroup]:
+        """Every group a user may choose from, by id, page after page (`SessionService.ListGroups`)."""
+        return _paged(self.sessions.list_groups, "groups", page_size=page_size, timeout=timeout)
+
+    async def all_messages(self, session_id: str, after_sequence: int = 0, *, limit: int = 0,
+                           timeout: Optional[float] = None) -> AsyncIterator[session_pb2.Message]:
+        """Every message of a session's transcript after `after_sequence`, in order (`ListMessages`
+        while `more`: an answer holds at most `limit` messages and at most 1 MiB)."""
+        while True:
+            page = await self.sessions.list_messages(session_id=session_id, after_sequence=after_sequence,
+                                                     limit=limit, timeout=timeout)
+            for message in page.messages:
+                yield message
+            if not page.more or not page.messages:
+                return
+            after_sequence = page.messages[-1].sequence
+
     def watch_session(self, session_id: str, after_sequence: int = 0, *,
                       retry_delay: float = 0.1, max_retry_delay: float = 2.0) -> AsyncIterator[session_pb2.SessionEvent]:
         """A session's events after `after_sequence`, live, until the caller stops iterating.
@@ -102,3 +139,16 @@ class Client:
                 await watcher.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_retry_delay)
+
+
+async def _paged(call: Callable[..., Awaitable[Any]], items: str, **fields: Any) -> AsyncIterator[Any]:
+    """The items of every page of a list method: calls `call(page_token=..., **fields)` with each
+    answer's `next_page_token` until it is empty, yielding the answer's `items` field."""
+    token = ""
+    while True:
+        page = await call(page_token=token, **fields)
+        for item in getattr(page, items):
+            yield item
+        token = page.next_page_token
+        if not token:
+            return

@@ -1767,7 +1767,7 @@ const ProtobufCMessageDescriptor switchboard__v1__transfer_session_request__desc
   (ProtobufCMessageInit) switchboard__v1__transfer_session_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_request__field_descriptors[3] =
 {
   {
     "agent_id",
@@ -1781,14 +1781,40 @@ static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_reque
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListAgentSessionsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListAgentSessionsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchboard__v1__list_agent_sessions_request__field_indices_by_name[] = {
   0,   /* field[0] = agent_id */
+  1,   /* field[1] = page_size */
+  2,   /* field[2] = page_token */
 };
 static const ProtobufCIntRange switchboard__v1__list_agent_sessions_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor switchboard__v1__list_agent_sessions_request__descriptor =
 {
@@ -1798,14 +1824,14 @@ const ProtobufCMessageDescriptor switchboard__v1__list_agent_sessions_request__d
   "Switchboard__V1__ListAgentSessionsRequest",
   "switchboard.v1",
   sizeof(Switchboard__V1__ListAgentSessionsRequest),
-  1,
+  3,
   switchboard__v1__list_agent_sessions_request__field_descriptors,
   switchboard__v1__list_agent_sessions_request__field_indices_by_name,
   1,  switchboard__v1__list_agent_sessions_request__number_ranges,
   (ProtobufCMessageInit) switchboard__v1__list_agent_sessions_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_response__field_descriptors[2] =
 {
   {
     "sessions",
@@ -1819,14 +1845,27 @@ static const ProtobufCFieldDescriptor switchboard__v1__list_agent_sessions_respo
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListAgentSessionsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchboard__v1__list_agent_sessions_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
   0,   /* field[0] = sessions */
 };
 static const ProtobufCIntRange switchboard__v1__list_agent_sessions_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor switchboard__v1__list_agent_sessions_response__descriptor =
 {
@@ -1836,7 +1875,7 @@ const ProtobufCMessageDescriptor switchboard__v1__list_agent_sessions_response__
   "Switchboard__V1__ListAgentSessionsResponse",
   "switchboard.v1",
   sizeof(Switchboard__V1__ListAgentSessionsResponse),
-  1,
+  2,
   switchboard__v1__list_agent_sessions_response__field_descriptors,
   switchboard__v1__list_agent_sessions_response__field_indices_by_name,
   1,  switchboard__v1__list_agent_sessions_response__number_ranges,

@@ -2182,9 +2182,42 @@ const ProtobufCMessageDescriptor switchboard__v1__submit_rating_request__descrip
   (ProtobufCMessageInit) switchboard__v1__submit_rating_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define switchboard__v1__list_session_groups_request__field_descriptors NULL
-#define switchboard__v1__list_session_groups_request__field_indices_by_name NULL
-#define switchboard__v1__list_session_groups_request__number_ranges NULL
+static const ProtobufCFieldDescriptor switchboard__v1__list_session_groups_request__field_descriptors[2] =
+{
+  {
+    "page_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListSessionGroupsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListSessionGroupsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned switchboard__v1__list_session_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = page_size */
+  1,   /* field[1] = page_token */
+};
+static const ProtobufCIntRange switchboard__v1__list_session_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
 const ProtobufCMessageDescriptor switchboard__v1__list_session_groups_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -2193,14 +2226,14 @@ const ProtobufCMessageDescriptor switchboard__v1__list_session_groups_request__d
   "Switchboard__V1__ListSessionGroupsRequest",
   "switchboard.v1",
   sizeof(Switchboard__V1__ListSessionGroupsRequest),
-  0,
+  2,
   switchboard__v1__list_session_groups_request__field_descriptors,
   switchboard__v1__list_session_groups_request__field_indices_by_name,
-  0,  switchboard__v1__list_session_groups_request__number_ranges,
+  1,  switchboard__v1__list_session_groups_request__number_ranges,
   (ProtobufCMessageInit) switchboard__v1__list_session_groups_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor switchboard__v1__list_session_groups_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor switchboard__v1__list_session_groups_response__field_descriptors[2] =
 {
   {
     "groups",
@@ -2214,14 +2247,27 @@ static const ProtobufCFieldDescriptor switchboard__v1__list_session_groups_respo
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Switchboard__V1__ListSessionGroupsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned switchboard__v1__list_session_groups_response__field_indices_by_name[] = {
   0,   /* field[0] = groups */
+  1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange switchboard__v1__list_session_groups_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor switchboard__v1__list_session_groups_response__descriptor =
 {
@@ -2231,7 +2277,7 @@ const ProtobufCMessageDescriptor switchboard__v1__list_session_groups_response__
   "Switchboard__V1__ListSessionGroupsResponse",
   "switchboard.v1",
   sizeof(Switchboard__V1__ListSessionGroupsResponse),
-  1,
+  2,
   switchboard__v1__list_session_groups_response__field_descriptors,
   switchboard__v1__list_session_groups_response__field_indices_by_name,
   1,  switchboard__v1__list_session_groups_response__number_ranges,

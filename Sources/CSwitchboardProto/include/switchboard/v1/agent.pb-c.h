@@ -235,7 +235,7 @@ struct  Switchboard__V1__SendAgentMessageRequest
    */
   char *session_id;
   /*
-   * The text: 1 to 10000 characters.
+   * The text: 1 to 10,000 characters and at most 40,000 bytes (UTF-8), not blank.
    */
   char *text;
 };
@@ -283,7 +283,7 @@ struct  Switchboard__V1__TransferSessionRequest
 
 
 /*
- * Asks for an agent's sessions.
+ * Asks for a page of an agent's sessions.
  */
 struct  Switchboard__V1__ListAgentSessionsRequest
 {
@@ -292,14 +292,24 @@ struct  Switchboard__V1__ListAgentSessionsRequest
    * The agent.
    */
   char *agent_id;
+  /*
+   * Sessions per page (1..40; 0 means 40). A session takes at most 25,917 bytes of the answer
+   * (see `Session`), so a full page stays under 1 MiB (40 x 25,917 = 1,036,680 bytes), a quarter
+   * of the 4 MiB frame.
+   */
+  uint32_t page_size;
+  /*
+   * The `next_page_token` of the previous page; empty for the first page.
+   */
+  char *page_token;
 };
 #define SWITCHBOARD__V1__LIST_AGENT_SESSIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__list_agent_sessions_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
- * An agent's open sessions.
+ * A page of an agent's open sessions.
  */
 struct  Switchboard__V1__ListAgentSessionsResponse
 {
@@ -309,10 +319,14 @@ struct  Switchboard__V1__ListAgentSessionsResponse
    */
   size_t n_sessions;
   Switchboard__V1__Session **sessions;
+  /*
+   * Pass it to get the next page; empty on the last page.
+   */
+  char *next_page_token;
 };
 #define SWITCHBOARD__V1__LIST_AGENT_SESSIONS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__list_agent_sessions_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 typedef enum {
@@ -328,11 +342,12 @@ struct  Switchboard__V1__Agent
 {
   ProtobufCMessage base;
   /*
-   * The caller-chosen id: 1 to 128 characters of letters, digits and `._:@-`.
+   * The caller-chosen id: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
    */
   char *id;
   /*
-   * The name users and desks see: 1 to 200 characters, no control characters.
+   * The name users and desks see: 1 to 200 characters and at most 800 bytes (UTF-8), not blank,
+   * no control characters.
    */
   char *display_name;
   /*
@@ -369,11 +384,12 @@ struct  Switchboard__V1__Group
 {
   ProtobufCMessage base;
   /*
-   * The caller-chosen id: 1 to 128 characters of letters, digits and `._:@-`.
+   * The caller-chosen id: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
    */
   char *id;
   /*
-   * The name users see in the group menu: 1 to 200 characters, no control characters.
+   * The name users see in the group menu: 1 to 200 characters and at most 800 bytes (UTF-8), not
+   * blank, no control characters.
    */
   char *name;
   /*
@@ -479,7 +495,8 @@ struct  Switchboard__V1__ListAgentsRequest
 {
   ProtobufCMessage base;
   /*
-   * Agents per page (1..1000; 0 means 100).
+   * Agents per page (1..1000; 0 means 100). A page holds at most 1 MiB of agents: with many
+   * groups per agent it may hold fewer, and `next_page_token` continues after the last one.
    */
   uint32_t page_size;
   /*
@@ -717,7 +734,8 @@ struct  Switchboard__V1__ListGroupAgentsRequest
    */
   char *group_id;
   /*
-   * Agents per page (1..1000; 0 means 100).
+   * Agents per page (1..1000; 0 means 100). A page holds at most 1 MiB of agents: with many
+   * groups per agent it may hold fewer, and `next_page_token` continues after the last one.
    */
   uint32_t page_size;
   /*

@@ -269,6 +269,10 @@ typedef enum {
 
 /*
  * A chat session.
+ * Its largest encoding, from the input limits: ids 66 + 131 + 131 + 131 (session, user, agent,
+ * group), channel 66, attributes 16,384 bytes of keys and values + 64 x 8 bytes of framing, the
+ * rating 3 + 2 + 403 (label) + 8,003 (comment) + 11, two enums 4 and six integers 66: 25,913
+ * bytes, 25,917 in a list.
  */
 struct  Switchboard__V1__Session
 {
@@ -282,7 +286,7 @@ struct  Switchboard__V1__Session
    */
   char *user_id;
   /*
-   * The channel the user came from (e.g. `web`, `app`); free text.
+   * The channel the user came from (e.g. `web`, `app`); free text of at most 64 bytes.
    */
   char *channel;
   /*
@@ -355,7 +359,7 @@ struct  Switchboard__V1__SessionRating
    */
   char *label;
   /*
-   * The user's comment; may be empty.
+   * The user's comment; may be empty; at most 2,000 characters and 8,000 bytes (UTF-8).
    */
   char *comment;
   /*
@@ -426,16 +430,17 @@ struct  Switchboard__V1__CreateSessionRequest
 {
   ProtobufCMessage base;
   /*
-   * The user: 1 to 128 characters of letters, digits and `._:@-`.
+   * The user: 1 to 128 bytes of ASCII letters, digits and `._:@-`.
    */
   char *user_id;
   /*
-   * Attributes for routing (at most 64 entries; keys 1..64 characters, values up to 1024).
+   * Attributes for routing: at most 64 entries, keys of 1 to 64 bytes, values of at most 1,024
+   * bytes (UTF-8), at most 16,384 bytes of keys and values together.
    */
   size_t n_attributes;
   Switchboard__V1__CreateSessionRequest__AttributesEntry **attributes;
   /*
-   * The channel (up to 64 characters).
+   * The channel: at most 64 bytes (UTF-8).
    */
   char *channel;
 };
@@ -455,7 +460,7 @@ struct  Switchboard__V1__SendUserMessageRequest
    */
   char *session_id;
   /*
-   * The text: 1 to 10000 characters.
+   * The text: 1 to 10,000 characters and at most 40,000 bytes (UTF-8), not blank.
    */
   char *text;
 };
@@ -515,7 +520,8 @@ struct  Switchboard__V1__ListMessagesRequest
    */
   int64_t after_sequence;
   /*
-   * At most this many (1..1000; 0 means 100).
+   * At most this many (1..1000; 0 means 100). An answer also holds at most 1 MiB of messages
+   * (a message holds up to about 40 KB): it may stop earlier, with `more` set.
    */
   uint32_t limit;
 };
@@ -620,7 +626,7 @@ struct  Switchboard__V1__SubmitRatingRequest
    */
   uint32_t score;
   /*
-   * An optional comment, up to 2000 characters.
+   * An optional comment: at most 2,000 characters and 8,000 bytes (UTF-8).
    */
   char *comment;
 };
@@ -630,19 +636,28 @@ struct  Switchboard__V1__SubmitRatingRequest
 
 
 /*
- * Asks for the groups a user may choose from.
+ * Asks for a page of the groups a user may choose from.
  */
 struct  Switchboard__V1__ListSessionGroupsRequest
 {
   ProtobufCMessage base;
+  /*
+   * Groups per page (1..1000; 0 means 100). A group takes at most 939 bytes of the answer (id 131,
+   * name 803, flag 2, framing 3), so a full page stays under 1 MiB.
+   */
+  uint32_t page_size;
+  /*
+   * The `next_page_token` of the previous page; empty for the first page.
+   */
+  char *page_token;
 };
 #define SWITCHBOARD__V1__LIST_SESSION_GROUPS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__list_session_groups_request__descriptor) \
-     }
+    , 0, (char *)protobuf_c_empty_string }
 
 
 /*
- * The groups a user may choose from.
+ * A page of the groups a user may choose from.
  */
 struct  Switchboard__V1__ListSessionGroupsResponse
 {
@@ -652,10 +667,14 @@ struct  Switchboard__V1__ListSessionGroupsResponse
    */
   size_t n_groups;
   Switchboard__V1__SessionGroup **groups;
+  /*
+   * Pass it to get the next page; empty on the last page.
+   */
+  char *next_page_token;
 };
 #define SWITCHBOARD__V1__LIST_SESSION_GROUPS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&switchboard__v1__list_session_groups_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from switchboard.v1 import session_pb2 as switchboard_dot_v1_dot_session__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aswitchboard/v1/agent.proto\x12\x0eswitchboard.v1\x1a\x1cswitchboard/v1/session.proto\"=\n\x11WatchAgentRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\"\x85\x03\n\nAgentEvent\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12/\n\x07offered\x18\x04 \x01(\x0b\x32\x1c.switchboard.v1.SessionOfferH\x00\x12\x1d\n\x13\x61ssigned_session_id\x18\x05 \x01(\tH\x00\x12\"\n\x18offer_expired_session_id\x18\x06 \x01(\tH\x00\x12/\n\x0cuser_message\x18\x07 \x01(\x0b\x32\x17.switchboard.v1.MessageH\x00\x12\x30\n\x06\x63losed\x18\x08 \x01(\x0b\x32\x1e.switchboard.v1.SessionClosureH\x00\x12%\n\x1btransferred_away_session_id\x18\t \x01(\tH\x00\x12\x35\n\x0estatus_changed\x18\n \x01(\x0e\x32\x1b.switchboard.v1.AgentStatusH\x00\x42\x07\n\x05\x65vent\"7\n\x0cSessionOffer\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x02 \x01(\x03\"Q\n\x0eSessionClosure\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12+\n\x06reason\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.CloseReason\";\n\x13\x41gentSessionRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"M\n\x17SendAgentMessageRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"v\n\x16TransferSessionRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x15\n\x0bto_agent_id\x18\x03 \x01(\tH\x00\x12\x15\n\x0bto_group_id\x18\x04 \x01(\tH\x00\x42\x08\n\x06target\",\n\x18ListAgentSessionsRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\"F\n\x19ListAgentSessionsResponse\x12)\n\x08sessions\x18\x01 \x03(\x0b\x32\x17.switchboard.v1.Session\"\xce\x01\n\x05\x41gent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0cmax_sessions\x18\x03 \x01(\rH\x00\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.switchboard.v1.AgentStatus\x12\x11\n\tgroup_ids\x18\x05 \x03(\t\x12\x1c\n\x14status_changed_at_ms\x18\x06 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x07 \x01(\x03\x42\x16\n\x14max_sessions_present\"N\n\x05Group\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0cmember_count\x18\x03 \x01(\r\x12\x15\n\rcreated_at_ms\x18\x04 \x01(\x03\"f\n\x12\x43reateAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0cmax_sessions\x18\x03 \x01(\rH\x00\x42\x16\n\x14max_sessions_present\"\x80\x01\n\x12UpdateAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x12\x16\n\x0cmax_sessions\x18\x03 \x01(\rH\x01\x42\x16\n\x14\x64isplay_name_presentB\x16\n\x14max_sessions_present\"\x1d\n\x0fGetAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\":\n\x11ListAgentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x12ListAgentsResponse\x12%\n\x06\x61gents\x18\x01 \x03(\x0b\x32\x15.switchboard.v1.Agent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x12\x44\x65leteAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAgentResponse\"P\n\x15SetAgentStatusRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.AgentStatus\".\n\x12\x43reateGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\".\n\x12RenameGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x1d\n\x0fGetGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteGroupResponse\":\n\x11ListGroupsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x12ListGroupsResponse\x12%\n\x06groups\x18\x01 \x03(\x0b\x32\x15.switchboard.v1.Group\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x12GroupMemberRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"Q\n\x16ListGroupAgentsRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t*v\n\x0b\x41gentStatus\x12\x1c\n\x18\x41GENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41GENT_STATUS_OFFLINE\x10\x01\x12\x17\n\x13\x41GENT_STATUS_ONLINE\x10\x02\x12\x16\n\x12\x41GENT_STATUS_BREAK\x10\x03\x32\xb2\r\n\x0c\x41gentService\x12H\n\x0b\x43reateAgent\x12\".switchboard.v1.CreateAgentRequest\x1a\x15.switchboard.v1.Agent\x12H\n\x0bUpdateAgent\x12\".switchboard.v1.UpdateAgentRequest\x1a\x15.switchboard.v1.Agent\x12\x42\n\x08GetAgent\x12\x1f.switchboard.v1.GetAgentRequest\x1a\x15.switchboard.v1.Agent\x12S\n\nListAgents\x12!.switchboard.v1.ListAgentsRequest\x1a\".switchboard.v1.ListAgentsResponse\x12V\n\x0b\x44\x65leteAgent\x12\".switchboard.v1.DeleteAgentRequest\x1a#.switchboard.v1.DeleteAgentResponse\x12N\n\x0eSetAgentStatus\x12%.switchboard.v1.SetAgentStatusRequest\x1a\x15.switchboard.v1.Agent\x12H\n\x0b\x43reateGroup\x12\".switchboard.v1.CreateGroupRequest\x1a\x15.switchboard.v1.Group\x12H\n\x0bRenameGroup\x12\".switchboard.v1.RenameGroupRequest\x1a\x15.switchboard.v1.Group\x12\x42\n\x08GetGroup\x12\x1f.switchboard.v1.GetGroupRequest\x1a\x15.switchboard.v1.Group\x12V\n\x0b\x44\x65leteGroup\x12\".switchboard.v1.DeleteGroupRequest\x1a#.switchboard.v1.DeleteGroupResponse\x12S\n\nListGroups\x12!.switchboard.v1.ListGroupsRequest\x1a\".switchboard.v1.ListGroupsResponse\x12K\n\x0e\x41\x64\x64GroupMember\x12\".switchboard.v1.GroupMemberRequest\x1a\x15.switchboard.v1.Group\x12N\n\x11RemoveGroupMember\x12\".switchboard.v1.GroupMemberRequest\x1a\x15.switchboard.v1.Group\x12]\n\x0fListGroupAgents\x12&.switchboard.v1.ListGroupAgentsRequest\x1a\".switchboard.v1.ListAgentsResponse\x12M\n\rAcceptSession\x12#.switchboard.v1.AgentSessionRequest\x1a\x17.switchboard.v1.Session\x12T\n\x10SendAgentMessage\x12\'.switchboard.v1.SendAgentMessageRequest\x1a\x17.switchboard.v1.Message\x12L\n\x0c\x43loseSession\x12#.switchboard.v1.AgentSessionRequest\x1a\x17.switchboard.v1.Session\x12R\n\x0fTransferSession\x12&.switchboard.v1.TransferSessionRequest\x1a\x17.switchboard.v1.Session\x12L\n\x0cInviteRating\x12#.switchboard.v1.AgentSessionRequest\x1a\x17.switchboard.v1.Session\x12h\n\x11ListAgentSessions\x12(.switchboard.v1.ListAgentSessionsRequest\x1a).switchboard.v1.ListAgentSessionsResponse\x12M\n\nWatchAgent\x12!.switchboard.v1.WatchAgentRequest\x1a\x1a.switchboard.v1.AgentEvent0\x01\x42\x03\xba\x02\x00\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aswitchboard/v1/agent.proto\x12\x0eswitchboard.v1\x1a\x1cswitchboard/v1/session.proto\"=\n\x11WatchAgentRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\"\x85\x03\n\nAgentEvent\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12/\n\x07offered\x18\x04 \x01(\x0b\x32\x1c.switchboard.v1.SessionOfferH\x00\x12\x1d\n\x13\x61ssigned_session_id\x18\x05 \x01(\tH\x00\x12\"\n\x18offer_expired_session_id\x18\x06 \x01(\tH\x00\x12/\n\x0cuser_message\x18\x07 \x01(\x0b\x32\x17.switchboard.v1.MessageH\x00\x12\x30\n\x06\x63losed\x18\x08 \x01(\x0b\x32\x1e.switchboard.v1.SessionClosureH\x00\x12%\n\x1btransferred_away_session_id\x18\t \x01(\tH\x00\x12\x35\n\x0estatus_changed\x18\n \x01(\x0e\x32\x1b.switchboard.v1.AgentStatusH\x00\x42\x07\n\x05\x65vent\"7\n\x0cSessionOffer\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x02 \x01(\x03\"Q\n\x0eSessionClosure\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12+\n\x06reason\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.CloseReason\";\n\x13\x41gentSessionRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"M\n\x17SendAgentMessageRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"v\n\x16TransferSessionRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x15\n\x0bto_agent_id\x18\x03 \x01(\tH\x00\x12\x15\n\x0bto_group_id\x18\x04 \x01(\tH\x00\x42\x08\n\x06target\"S\n\x18ListAgentSessionsRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"_\n\x19ListAgentSessionsResponse\x12)\n\x08sessions\x18\x01 \x03(\x0b\x32\x17.switchboard.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xce\x01\n\x05\x41gent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0cmax_sessions\x18\x03 \x01(\rH\x00\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.switchboard.v1.AgentStatus\x12\x11\n\tgroup_ids\x18\x05 \x03(\t\x12\x1c\n\x14status_changed_at_ms\x18\x06 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x07 \x01(\x03\x42\x16\n\x14max_sessions_present\"N\n\x05Group\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0cmember_count\x18\x03 \x01(\r\x12\x15\n\rcreated_at_ms\x18\x04 \x01(\x03\"f\n\x12\x43reateAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0cmax_sessions\x18\x03 \x01(\rH\x00\x42\x16\n\x14max_sessions_present\"\x80\x01\n\x12UpdateAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0c\x64isplay_name\x18\x02 \x01(\tH\x00\x12\x16\n\x0cmax_sessions\x18\x03 \x01(\rH\x01\x42\x16\n\x14\x64isplay_name_presentB\x16\n\x14max_sessions_present\"\x1d\n\x0fGetAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\":\n\x11ListAgentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x12ListAgentsResponse\x12%\n\x06\x61gents\x18\x01 \x03(\x0b\x32\x15.switchboard.v1.Agent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x12\x44\x65leteAgentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAgentResponse\"P\n\x15SetAgentStatusRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.switchboard.v1.AgentStatus\".\n\x12\x43reateGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\".\n\x12RenameGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x1d\n\x0fGetGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x12\x44\x65leteGroupRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteGroupResponse\":\n\x11ListGroupsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x12ListGroupsResponse\x12%\n\x06groups\x18\x01 \x03(\x0b\x32\x15.switchboard.v1.Group\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x12GroupMemberRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"Q\n\x16ListGroupAgentsRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t*v\n\x0b\x41gentStatus\x12\x1c\n\x18\x41GENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41GENT_STATUS_OFFLINE\x10\x01\x12\x17\n\x13\x41GENT_STATUS_ONLINE\x10\x02\x12\x16\n\x12\x41GENT_STATUS_BREAK\x10\x03\x32\xb2\r\n\x0c\x41gentService\x12H\n\x0b\x43reateAgent\x12\".switchboard.v1.CreateAgentRequest\x1a\x15.switchboard.v1.Agent\x12H\n\x0bUpdateAgent\x12\".switchboard.v1.UpdateAgentRequest\x1a\x15.switchboard.v1.Agent\x12\x42\n\x08GetAgent\x12\x1f.switchboard.v1.GetAgentRequest\x1a\x15.switchboard.v1.Agent\x12S\n\nListAgents\x12!.switchboard.v1.ListAgentsRequest\x1a\".switchboard.v1.ListAgentsResponse\x12V\n\x0b\x44\x65leteAgent\x12\".switchboard.v1.DeleteAgentRequest\x1a#.switchboard.v1.DeleteAgentResponse\x12N\n\x0eSetAgentStatus\x12%.switchboard.v1.SetAgentStatusRequest\x1a\x15.switchboard.v1.Agent\x12H\n\x0b\x43reateGroup\x12\".switchboard.v1.CreateGroupRequest\x1a\x15.switchboard.v1.Group\x12H\n\x0bRenameGroup\x12\".switchboard.v1.RenameGroupRequest\x1a\x15.switchboard.v1.Group\x12\x42\n\x08GetGroup\x12\x1f.switchboard.v1.GetGroupRequest\x1a\x15.switchboard.v1.Group\x12V\n\x0b\x44\x65leteGroup\x12\".switchboard.v1.DeleteGroupRequest\x1a#.switchboard.v1.DeleteGroupResponse\x12S\n\nListGroups\x12!.switchboard.v1.ListGroupsRequest\x1a\".switchboard.v1.ListGroupsResponse\x12K\n\x0e\x41\x64\x64GroupMember\x12\".switchboard.v1.GroupMemberRequest\x1a\x15.switchboard.v1.Group\x12N\n\x11RemoveGroupMember\x12\".switchboard.v1.GroupMemberRequest\x1a\x15.switchboard.v1.Group\x12]\n\x0fListGroupAgents\x12&.switchboard.v1.ListGroupAgentsRequest\x1a\".switchboard.v1.ListAgentsResponse\x12M\n\rAcceptSession\x12#.switchboard.v1.AgentSessionRequest\x1a\x17.switchboard.v1.Session\x12T\n\x10SendAgentMessage\x12\'.switchboard.v1.SendAgentMessageRequest\x1a\x17.switchboard.v1.Message\x12L\n\x0c\x43loseSession\x12#.switchboard.v1.AgentSessionRequest\x1a\x17.switchboard.v1.Session\x12R\n\x0fTransferSession\x12&.switchboard.v1.TransferSessionRequest\x1a\x17.switchboard.v1.Session\x12L\n\x0cInviteRating\x12#.switchboard.v1.AgentSessionRequest\x1a\x17.switchboard.v1.Session\x12h\n\x11ListAgentSessions\x12(.switchboard.v1.ListAgentSessionsRequest\x1a).switchboard.v1.ListAgentSessionsResponse\x12M\n\nWatchAgent\x12!.switchboard.v1.WatchAgentRequest\x1a\x1a.switchboard.v1.AgentEvent0\x01\x42\x03\xba\x02\x00\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchboard.v1.agent_pb2', globals())
@@ -22,8 +22,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\272\002\000'
-  _AGENTSTATUS._serialized_start=2360
-  _AGENTSTATUS._serialized_end=2478
+  _AGENTSTATUS._serialized_start=2424
+  _AGENTSTATUS._serialized_end=2542
   _WATCHAGENTREQUEST._serialized_start=76
   _WATCHAGENTREQUEST._serialized_end=137
   _AGENTEVENT._serialized_start=140
@@ -39,47 +39,47 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _TRANSFERSESSIONREQUEST._serialized_start=811
   _TRANSFERSESSIONREQUEST._serialized_end=929
   _LISTAGENTSESSIONSREQUEST._serialized_start=931
-  _LISTAGENTSESSIONSREQUEST._serialized_end=975
-  _LISTAGENTSESSIONSRESPONSE._serialized_start=977
-  _LISTAGENTSESSIONSRESPONSE._serialized_end=1047
-  _AGENT._serialized_start=1050
-  _AGENT._serialized_end=1256
-  _GROUP._serialized_start=1258
-  _GROUP._serialized_end=1336
-  _CREATEAGENTREQUEST._serialized_start=1338
-  _CREATEAGENTREQUEST._serialized_end=1440
-  _UPDATEAGENTREQUEST._serialized_start=1443
-  _UPDATEAGENTREQUEST._serialized_end=1571
-  _GETAGENTREQUEST._serialized_start=1573
-  _GETAGENTREQUEST._serialized_end=1602
-  _LISTAGENTSREQUEST._serialized_start=1604
-  _LISTAGENTSREQUEST._serialized_end=1662
-  _LISTAGENTSRESPONSE._serialized_start=1664
-  _LISTAGENTSRESPONSE._serialized_end=1748
-  _DELETEAGENTREQUEST._serialized_start=1750
-  _DELETEAGENTREQUEST._serialized_end=1782
-  _DELETEAGENTRESPONSE._serialized_start=1784
-  _DELETEAGENTRESPONSE._serialized_end=1805
-  _SETAGENTSTATUSREQUEST._serialized_start=1807
-  _SETAGENTSTATUSREQUEST._serialized_end=1887
-  _CREATEGROUPREQUEST._serialized_start=1889
-  _CREATEGROUPREQUEST._serialized_end=1935
-  _RENAMEGROUPREQUEST._serialized_start=1937
-  _RENAMEGROUPREQUEST._serialized_end=1983
-  _GETGROUPREQUEST._serialized_start=1985
-  _GETGROUPREQUEST._serialized_end=2014
-  _DELETEGROUPREQUEST._serialized_start=2016
-  _DELETEGROUPREQUEST._serialized_end=2048
-  _DELETEGROUPRESPONSE._serialized_start=2050
-  _DELETEGROUPRESPONSE._serialized_end=2071
-  _LISTGROUPSREQUEST._serialized_start=2073
-  _LISTGROUPSREQUEST._serialized_end=2131
-  _LISTGROUPSRESPONSE._serialized_start=2133
-  _LISTGROUPSRESPONSE._serialized_end=2217
-  _GROUPMEMBERREQUEST._serialized_start=2219
-  _GROUPMEMBERREQUEST._serialized_end=2275
-  _LISTGROUPAGENTSREQUEST._serialized_start=2277
-  _LISTGROUPAGENTSREQUEST._serialized_end=2358
-  _AGENTSERVICE._serialized_start=2481
-  _AGENTSERVICE._serialized_end=4195
+  _LISTAGENTSESSIONSREQUEST._serialized_end=1014
+  _LISTAGENTSESSIONSRESPONSE._serialized_start=1016
+  _LISTAGENTSESSIONSRESPONSE._serialized_end=1111
+  _AGENT._serialized_start=1114
+  _AGENT._serialized_end=1320
+  _GROUP._serialized_start=1322
+  _GROUP._serialized_end=1400
+  _CREATEAGENTREQUEST._serialized_start=1402
+  _CREATEAGENTREQUEST._serialized_end=1504
+  _UPDATEAGENTREQUEST._serialized_start=1507
+  _UPDATEAGENTREQUEST._serialized_end=1635
+  _GETAGENTREQUEST._serialized_start=1637
+  _GETAGENTREQUEST._serialized_end=1666
+  _LISTAGENTSREQUEST._serialized_start=1668
+  _LISTAGENTSREQUEST._serialized_end=1726
+  _LISTAGENTSRESPONSE._serialized_start=1728
+  _LISTAGENTSRESPONSE._serialized_end=1812
+  _DELETEAGENTREQUEST._serialized_start=1814
+  _DELETEAGENTREQUEST._serialized_end=1846
+  _DELETEAGENTRESPONSE._serialized_start=1848
+  _DELETEAGENTRESPONSE._serialized_end=1869
+  _SETAGENTSTATUSREQUEST._serialized_start=1871
+  _SETAGENTSTATUSREQUEST._serialized_end=1951
+  _CREATEGROUPREQUEST._serialized_start=1953
+  _CREATEGROUPREQUEST._serialized_end=1999
+  _RENAMEGROUPREQUEST._serialized_start=2001
+  _RENAMEGROUPREQUEST._serialized_end=2047
+  _GETGROUPREQUEST._serialized_start=2049
+  _GETGROUPREQUEST._serialized_end=2078
+  _DELETEGROUPREQUEST._serialized_start=2080
+  _DELETEGROUPREQUEST._serialized_end=2112
+  _DELETEGROUPRESPONSE._serialized_start=2114
+  _DELETEGROUPRESPONSE._serialized_end=2135
+  _LISTGROUPSREQUEST._serialized_start=2137
+  _LISTGROUPSREQUEST._serialized_end=2195
+  _LISTGROUPSRESPONSE._serialized_start=2197
+  _LISTGROUPSRESPONSE._serialized_end=2281
+  _GROUPMEMBERREQUEST._serialized_start=2283
+  _GROUPMEMBERREQUEST._serialized_end=2339
+  _LISTGROUPAGENTSREQUEST._serialized_start=2341
+  _LISTGROUPAGENTSREQUEST._serialized_end=2422
+  _AGENTSERVICE._serialized_start=2545
+  _AGENTSERVICE._serialized_end=4259
 # @@protoc_insertion_point(module_scope)

@@ -132,16 +132,22 @@ class GroupMemberRequest(_message.Message):
     def __init__(self, group_id: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
 
 class ListAgentSessionsRequest(_message.Message):
-    __slots__ = ["agent_id"]
+    __slots__ = ["agent_id", "page_size", "page_token"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
-    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, agent_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListAgentSessionsResponse(_message.Message):
-    __slots__ = ["sessions"]
+    __slots__ = ["next_page_token", "sessions"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
     sessions: _containers.RepeatedCompositeFieldContainer[_session_pb2.Session]
-    def __init__(self, sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ...) -> None: ...
+    def __init__(self, sessions: _Optional[_Iterable[_Union[_session_pb2.Session, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListAgentsRequest(_message.Message):
     __slots__ = ["page_size", "page_token"]

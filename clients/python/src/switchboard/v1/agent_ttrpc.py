@@ -204,7 +204,7 @@ class AgentServiceClient:
         self, request: agent_pb2.ListAgentSessionsRequest | None = None, /, *,
         timeout: float | None = None, metadata: MetadataLike | None = None, **fields: Any,
     ) -> agent_pb2.ListAgentSessionsResponse:
-        """Lists the agent's sessions in state OFFERED or ACTIVE."""
+        """Lists the agent's sessions in state OFFERED or ACTIVE, by id, a page at a time."""
         return await self._channel.unary(self.SERVICE, "ListAgentSessions",
             build_request(agent_pb2.ListAgentSessionsRequest, request, fields), agent_pb2.ListAgentSessionsResponse,
             timeout=timeout, metadata=metadata)
@@ -310,7 +310,7 @@ class AgentServiceServicer:
         raise NotImplementedError("switchboard.v1.AgentService/InviteRating")
 
     async def list_agent_sessions(self, request: agent_pb2.ListAgentSessionsRequest, context: ServerContext) -> agent_pb2.ListAgentSessionsResponse:
-        """Lists the agent's sessions in state OFFERED or ACTIVE."""
+        """Lists the agent's sessions in state OFFERED or ACTIVE, by id, a page at a time."""
         raise NotImplementedError("switchboard.v1.AgentService/ListAgentSessions")
 
     def ttrpc_methods(self) -> Dict[str, Tuple[Type[Message], Callable[[Any, ServerContext], Awaitable[Message]]]]:

@@ -87,14 +87,20 @@ class ListMessagesResponse(_message.Message):
     def __init__(self, messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., more: bool = ...) -> None: ...
 
 class ListSessionGroupsRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListSessionGroupsResponse(_message.Message):
-    __slots__ = ["groups"]
+    __slots__ = ["groups", "next_page_token"]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     groups: _containers.RepeatedCompositeFieldContainer[SessionGroup]
-    def __init__(self, groups: _Optional[_Iterable[_Union[SessionGroup, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, groups: _Optional[_Iterable[_Union[SessionGroup, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Message(_message.Message):
     __slots__ = ["agent_id", "created_at_ms", "prompt", "sender", "sequence", "session_id", "text"]

@@ -67,7 +67,9 @@ class SessionServiceClient:
         self, request: session_pb2.ListMessagesRequest | None = None, /, *,
         timeout: float | None = None, metadata: MetadataLike | None = None, **fields: Any,
     ) -> session_pb2.ListMessagesResponse:
-        """Returns the transcript after a sequence number."""
+        """Returns the transcript after a sequence number, at most `limit` messages and at most
+        1 MiB.
+        """
         return await self._channel.unary(self.SERVICE, "ListMessages",
             build_request(session_pb2.ListMessagesRequest, request, fields), session_pb2.ListMessagesResponse,
             timeout=timeout, metadata=metadata)
@@ -103,7 +105,9 @@ class SessionServiceClient:
         self, request: session_pb2.ListSessionGroupsRequest | None = None, /, *,
         timeout: float | None = None, metadata: MetadataLike | None = None, **fields: Any,
     ) -> session_pb2.ListSessionGroupsResponse:
-        """Lists the groups a user may choose from (for the user-selects-group policy)."""
+        """Lists the groups a user may choose from (for the user-selects-group policy), by id,
+        a page at a time.
+        """
         return await self._channel.unary(self.SERVICE, "ListGroups",
             build_request(session_pb2.ListSessionGroupsRequest, request, fields), session_pb2.ListSessionGroupsResponse,
             timeout=timeout, metadata=metadata)
@@ -147,7 +151,9 @@ class SessionServiceServicer:
         raise NotImplementedError("switchboard.v1.SessionService/GetSession")
 
     async def list_messages(self, request: session_pb2.ListMessagesRequest, context: ServerContext) -> session_pb2.ListMessagesResponse:
-        """Returns the transcript after a sequence number."""
+        """Returns the transcript after a sequence number, at most `limit` messages and at most
+        1 MiB.
+        """
         raise NotImplementedError("switchboard.v1.SessionService/ListMessages")
 
     async def get_queue_position(self, request: session_pb2.GetQueuePositionRequest, context: ServerContext) -> session_pb2.QueuePosition:
@@ -163,7 +169,9 @@ class SessionServiceServicer:
         raise NotImplementedError("switchboard.v1.SessionService/SubmitRating")
 
     async def list_groups(self, request: session_pb2.ListSessionGroupsRequest, context: ServerContext) -> session_pb2.ListSessionGroupsResponse:
-        """Lists the groups a user may choose from (for the user-selects-group policy)."""
+        """Lists the groups a user may choose from (for the user-selects-group policy), by id,
+        a page at a time.
+        """
         raise NotImplementedError("switchboard.v1.SessionService/ListGroups")
 
     def ttrpc_methods(self) -> Dict[str, Tuple[Type[Message], Callable[[Any, ServerContext], Awaitable[Message]]]]:
