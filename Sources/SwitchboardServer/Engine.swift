@@ -43,8 +43,6 @@ public actor SwitchboardEngine {
     /// Live watchers of sessions' and agents' events.
     public nonisolated let hub = EventHub()
     private var state: RoutingState
-    private var profiles: [String: AgentProfile] = [:]
-    private var groupInfo: [String: AgentGroup] = [:]
     private var settingsVersion: Int64 = 0
     private var settingsUpdatedAt = Timestamp(milliseconds: 0)
     private var randomGenerator = SystemRandomNumberGenerator()
@@ -83,8 +81,6 @@ public actor SwitchboardEngine {
             settingsVersion = stored.version
             settingsUpdatedAt = stored.updatedAt
         }
-        profiles = Dictionary(uniqueKeysWithValues: loaded.agents.map { ($0.profile.id, $0.profile) })
-        groupInfo = Dictionary(uniqueKeysWithValues: loaded.groups.map { ($0.id, $0) })
         var members: [String: Set<String>] = [:]
         for group in loaded.groups { members[group.id] = [] }
         for (profile, _, _) in loaded.agents {
@@ -93,18 +89,22 @@ public actor SwitchboardEngine {
         state = try RoutingState(
             settings: settings,
             agents: loaded.agents.map {
-                AgentRuntime(
+                var agent = AgentRuntime(
                     id: $0.profile.id, status: $0.profile.status, maxSessions: $0.profile.maxSessions, groupIDs: [],
                     idleSince: $0.lastAssignedAt, lastEventSequence: $0.lastEventSequence
                 )
+                agent.statusChangedAt = $0.profile.statusChangedAt
+                return agent
             },
             groups: members,
             sessions: loaded.sessions,
-            now: clock.now()
+            now: clock.now(),
+            profiles: loaded.agents.map(\.profile),
+            groupInfo: loaded.groups
         )
         logger.info(
             "state loaded",
-            metadata: ["agents": "\(profiles.count)", "groups": "\(groupInfo.count)", "sessions": "\(loaded.sessions.count)"]
+            metadata: ["agents": "\(loaded.agents.count)", "groups": "\(loaded.groups.count)", "sessions": "\(loaded.sessions.count)"]
         )
     }
 
@@ -112,19 +112,26 @@ public actor SwitchboardEngine {
     /// for the commit, then publishes the events and ends the watches of finished sessions.
     private func commit(_ actions: RoutingActions, _ extra: [StoreWrite] = []) async throws(SwitchboardError) {
         var writes = extra
+        for change in actions.directory {
+            let write: StoreWrite = switch change {
+            case .insertAgent(let profile): .insertAgent(profile)
+            case .updateAgent(let id, let displayName, let maxSessions): .updateAgent(id: id, displayName: displayName, maxSessions: maxSessions)
+            case .deleteAgent(let id): .deleteAgent(id)
+            case .insertGroup(let group): .insertGroup(group)
+            case .renameGroup(let id, let name): .renameGroup(id: id, name: name)
+            case .deleteGroup(let id): .deleteGroup(id)
+            case .addMember(let groupID, let agentID): .addMember(groupID: groupID, agentID: agentID)
+            case .removeMember(let groupID, let agentID): .removeMember(groupID: groupID, agentID: agentID)
+            }
+            writes.append(write)
+        }
         for session in actions.sessionsInOrder {
             writes.append(.session(session))
             if session.state == .closed { recentlyClosed.insert(session) }
         }
         writes += actions.messages.map { .message($0) }
         for agent in actions.agentsInOrder {
-            guard var profile = profiles[agent.id] else { continue }
-            if profile.status != agent.status {
-                profile.status = agent.status
-                profile.statusChangedAt = clock.now()
-                profiles[agent.id] = profile
-            }
-            writes.append(.agentState(id: agent.id, status: agent.status, statusChangedAt: profile.statusChangedAt, lastAssignedAt: agent.idleSince))
+            writes.append(.agentState(id: agent.id, status: agent.status, statusChangedAt: agent.statusChangedAt, lastAssignedAt: agent.idleSince))
         }
         let events = EventEncoding.encode(actions)
         writes += events.map { .event($0.0, $0.1) }
@@ -203,124 +210,60 @@ public actor SwitchboardEngine {
 
     /// Creates an agent, `OFFLINE`.
     public func createAgent(id: String, displayName: String, maxSessions: Int?) async throws(SwitchboardError) -> AgentProfile {
-        guard profiles[id] == nil else { throw SwitchboardError(.alreadyExists, "agent '\(id)' already exists") }
-        let now = clock.now()
-        let profile = AgentProfile(
-            id: id, displayName: displayName, maxSessions: maxSessions, status: .offline, groupIDs: [],
-            statusChangedAt: now, createdAt: now
-        )
-        profiles[id] = profile
-        try await commit(state.upsertAgent(id: id, maxSessions: maxSessions, status: .offline, now: now).actions, [.insertAgent(profile)])
-        return profile
+        try await apply { state, now throws(SwitchboardError) in try state.createAgent(id: id, displayName: displayName, maxSessions: maxSessions, now: now) }
     }
 
     /// Changes an agent's name and/or limit; a raised limit takes queued sessions at once.
     public func updateAgent(id: String, displayName: String?, maxSessions: Int??) async throws(SwitchboardError) -> AgentProfile {
-        guard var profile = profiles[id] else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
-        let now = clock.now()
-        if let displayName { profile.displayName = displayName }
-        if let maxSessions { profile.maxSessions = maxSessions }
-        profiles[id] = profile
-        let decision = state.upsertAgent(id: id, maxSessions: profile.maxSessions, status: profile.status, now: now)
-        try await commit(decision.actions, [.updateAgent(id: id, displayName: profile.displayName, maxSessions: profile.maxSessions)])
-        return profile
+        try await apply { state, now throws(SwitchboardError) in
+            try state.updateAgent(id: id, displayName: displayName, maxSessions: maxSessions, now: now)
+        }
     }
 
     /// Deletes an agent that serves no `ACTIVE` session; sessions offered to it move on.
     public func deleteAgent(id: String) async throws(SwitchboardError) {
-        guard let profile = profiles[id] else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
-        let decision = try state.removeAgent(id: id, now: clock.now())
-        profiles[id] = nil
-        for group in profile.groupIDs { groupInfo[group]?.memberCount -= 1 }
-        try await commit(decision.actions, [.deleteAgent(id)])
+        try await apply { state, now throws(SwitchboardError) in try state.removeAgent(id: id, now: now) }
     }
 
     /// Sets an agent's status: going online takes queued sessions at once; leaving it moves the
     /// agent's offers on.
     public func setAgentStatus(id: String, _ status: AgentProfile.Status) async throws(SwitchboardError) -> AgentProfile {
-        guard var profile = profiles[id] else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
-        let decision = try state.setStatus(agentID: id, status, now: clock.now())
-        try await commit(decision.actions)
-        profile.status = decision.answer.status
-        return profiles[id] ?? profile
+        try await apply { state, now throws(SwitchboardError) in try state.setStatus(agentID: id, status, now: now) }
     }
 
     /// An agent as the engine knows it.
     public func agent(id: String) throws(SwitchboardError) -> AgentProfile {
-        guard let profile = profiles[id] else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
-        return profile
+        try state.requireProfile(id)
     }
 
     /// Creates a group.
     public func createGroup(id: String, name: String) async throws(SwitchboardError) -> AgentGroup {
-        guard groupInfo[id] == nil else { throw SwitchboardError(.alreadyExists, "group '\(id)' already exists") }
-        let group = AgentGroup(id: id, name: name, memberCount: 0, createdAt: clock.now())
-        groupInfo[id] = group
-        state.addGroup(id: id)
-        try await commit(RoutingActions(), [.insertGroup(group)])
-        return group
+        try await apply { state, now throws(SwitchboardError) in try state.createGroup(id: id, name: name, now: now) }
     }
 
     /// Renames a group.
     public func renameGroup(id: String, name: String) async throws(SwitchboardError) -> AgentGroup {
-        guard var group = groupInfo[id] else { throw SwitchboardError(.notFound, "group '\(id)' not found") }
-        group.name = name
-        groupInfo[id] = group
-        try await commit(RoutingActions(), [.renameGroup(id: id, name: name)])
-        return group
+        try await apply { state, now throws(SwitchboardError) in try state.renameGroup(id: id, name: name, now: now) }
     }
 
     /// Deletes a group; its agents stay.
     public func deleteGroup(id: String) async throws(SwitchboardError) {
-        guard groupInfo[id] != nil else { throw SwitchboardError(.notFound, "group '\(id)' not found") }
-        groupInfo[id] = nil
-        let decision = state.removeGroup(id: id, now: clock.now())
-        for (agentID, var profile) in profiles where profile.groupIDs.contains(id) {
-            profile.groupIDs.removeAll { $0 == id }
-            profiles[agentID] = profile
-        }
-        try await commit(decision.actions, [.deleteGroup(id)])
+        try await apply { state, now throws(SwitchboardError) in try state.removeGroup(id: id, now: now) }
     }
 
     /// Adds an agent to a group; it may take the group's queued sessions at once.
     public func addMember(groupID: String, agentID: String) async throws(SwitchboardError) -> AgentGroup {
-        guard var group = groupInfo[groupID] else { throw SwitchboardError(.notFound, "group '\(groupID)' not found") }
-        guard var profile = profiles[agentID] else { throw SwitchboardError(.notFound, "agent '\(agentID)' not found") }
-        guard !profile.groupIDs.contains(groupID) else {
-            throw SwitchboardError(.alreadyExists, "agent '\(agentID)' is already a member of group '\(groupID)'")
-        }
-        let now = clock.now()
-        profile.groupIDs = (profile.groupIDs + [groupID]).sorted()
-        profiles[agentID] = profile
-        group.memberCount += 1
-        groupInfo[groupID] = group
-        let decision = state.addMember(groupID: groupID, agentID: agentID, now: now)
-        try await commit(decision.actions, [.addMember(groupID: groupID, agentID: agentID)])
-        return group
+        try await apply { state, now throws(SwitchboardError) in try state.addMember(groupID: groupID, agentID: agentID, now: now) }
     }
 
     /// Removes an agent from a group.
     public func removeMember(groupID: String, agentID: String) async throws(SwitchboardError) -> AgentGroup {
-        guard var group = groupInfo[groupID] else { throw SwitchboardError(.notFound, "group '\(groupID)' not found") }
-        guard var profile = profiles[agentID] else { throw SwitchboardError(.notFound, "agent '\(agentID)' not found") }
-        guard profile.groupIDs.contains(groupID) else {
-            throw SwitchboardError(.notFound, "agent '\(agentID)' is not a member of group '\(groupID)'")
-        }
-        profile.groupIDs.removeAll { $0 == groupID }
-        profiles[agentID] = profile
-        group.memberCount -= 1
-        groupInfo[groupID] = group
-        state.removeMember(groupID: groupID, agentID: agentID)
-        try await commit(RoutingActions(), [.removeMember(groupID: groupID, agentID: agentID)])
-        return group
+        try await apply { state, now throws(SwitchboardError) in try state.removeMember(groupID: groupID, agentID: agentID, now: now) }
     }
 
     /// The groups of the user's menu, with whether an agent of each is online.
     public func groupMenu() -> [(group: AgentGroup, available: Bool)] {
-        groupInfo.values.sorted { $0.id < $1.id }.map { group in
-            let online = state.groups[group.id]?.contains { state.agents[$0]?.status == .online } ?? false
-            return (group, online)
-        }
+        state.groupMenu()
     }
 
     // MARK: Sessions
@@ -476,7 +419,7 @@ public actor SwitchboardEngine {
     }
 
     private func requireAgent(_ id: String) throws(SwitchboardError) {
-        guard profiles[id] != nil else { throw SwitchboardError(.notFound, "agent '\(id)' not found") }
+        _ = try state.requireProfile(id)
     }
 
     // MARK: Timers

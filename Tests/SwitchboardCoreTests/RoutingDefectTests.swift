@@ -82,7 +82,7 @@ struct RoutingDefectTests {
             if case .stateChanged = event.kind { event.kind } else { nil }
         }
         #expect(states.last == .stateChanged(state: .queued, agentID: nil, groupID: "tech", closeReason: nil))
-        world.removeGroup(id: "tech", now: world.now)
+        try world.removeGroup(id: "tech", now: world.now)
         #expect(world.session(second).state == .bot && world.session(second).agentID == nil)
     }
 

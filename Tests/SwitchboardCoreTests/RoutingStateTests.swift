@@ -41,7 +41,7 @@ struct RoutingStateTests {
         #expect(world.session(ids[3]).state == .queued)
         #expect(world.state.agents["ann"]!.sessions.count == 2)
         // A personal limit raised takes more at once.
-        world.upsertAgent(id: "ann", maxSessions: 4, status: .online, now: world.now)
+        try world.updateAgent(id: "ann", maxSessions: 4, now: world.now)
         #expect(world.session(ids[3]).state == .active && world.session(ids[4]).state == .active)
         #expect(world.state.queuedSessionCount == 0)
     }
@@ -194,7 +194,7 @@ struct RoutingStateTests {
         let waiting = try world.newSession(group: "billing")
         #expect(world.session(waiting).state == .queued)
         _ = world.takeChanges()
-        world.removeGroup(id: "billing", now: world.now)
+        try world.removeGroup(id: "billing", now: world.now)
         #expect(world.session(waiting).state == .bot)
         #expect(world.state.queuedSessionCount == 0)
         #expect(world.takeChanges().messages.map(\.text) == [SwitchboardSettings.Prompts().transferFailed])

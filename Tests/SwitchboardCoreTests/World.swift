@@ -126,16 +126,16 @@ struct World {
         record(try state.setStatus(agentID: agentID, status, now: now))
     }
 
-    mutating func upsertAgent(id: String, maxSessions: Int?, status: AgentProfile.Status, now: Timestamp) {
-        record(state.upsertAgent(id: id, maxSessions: maxSessions, status: status, now: now))
+    mutating func updateAgent(id: String, maxSessions: Int?, now: Timestamp) throws(SwitchboardError) {
+        record(try state.updateAgent(id: id, displayName: nil, maxSessions: .some(maxSessions), now: now))
     }
 
     mutating func removeAgent(id: String, now: Timestamp) throws(SwitchboardError) {
         record(try state.removeAgent(id: id, now: now))
     }
 
-    mutating func removeGroup(id: String, now: Timestamp) {
-        record(state.removeGroup(id: id, now: now))
+    mutating func removeGroup(id: String, now: Timestamp) throws(SwitchboardError) {
+        record(try state.removeGroup(id: id, now: now))
     }
 
     mutating func updateSettings(_ settings: SwitchboardSettings, now: Timestamp) throws(SwitchboardError) {

@@ -2,6 +2,8 @@
 /// persist everything listed (one transaction), then publish the events, then end the watches of
 /// finished sessions, then make the hook call if any, then answer. The owner decides nothing.
 public struct RoutingActions: Sendable {
+    /// Agents and groups created, changed or deleted, in order: stored first.
+    public var directory: [DirectoryChange] = []
     /// Sessions to store whole, by id: the latest version of each (open or just closed).
     public var sessions: [String: SessionRecord] = [:]
     /// Agents whose status or idle time changed, to store.
@@ -26,7 +28,7 @@ public struct RoutingActions: Sendable {
 
     /// Whether nothing must be stored.
     public var isEmpty: Bool {
-        sessions.isEmpty && agents.isEmpty && messages.isEmpty && sessionEvents.isEmpty && agentEvents.isEmpty
+        directory.isEmpty && sessions.isEmpty && agents.isEmpty && messages.isEmpty && sessionEvents.isEmpty && agentEvents.isEmpty
     }
 
     /// The sessions to store, in id order (a stable order for the store's pages).

@@ -48,6 +48,10 @@ public struct RoutingState: Sendable {
     public internal(set) var agents: [String: AgentRuntime] = [:]
     /// Group id to member agent ids.
     public internal(set) var groups: [String: Set<String>] = [:]
+    /// The agents' directory entries (names, creation); see ``profile(of:)``.
+    var profiles: [String: AgentProfile] = [:]
+    /// The groups' directory entries; see ``group(_:)``.
+    var groupInfo: [String: AgentGroup] = [:]
     /// The open sessions.
     public internal(set) var sessions: [String: SessionRecord] = [:]
     var queues = RoutingQueues()
@@ -65,11 +69,23 @@ public struct RoutingState: Sendable {
     /// idle deadline from then.
     public init(
         settings: SwitchboardSettings, agents: [AgentRuntime], groups: [String: Set<String>],
-        sessions: [SessionRecord] = [], now: Timestamp? = nil
+        sessions: [SessionRecord] = [], now: Timestamp? = nil, profiles: [AgentProfile] = [], groupInfo: [AgentGroup] = []
     ) throws(SwitchboardError) {
         self.settings = settings
         self.schedule = try WorkingSchedule(settings.workingHours)
         self.groups = groups
+        let epoch = Timestamp(milliseconds: 0)
+        self.profiles = Dictionary(profiles.map { ($0.id, $0) }) { $1 }
+        self.groupInfo = Dictionary(groupInfo.map { ($0.id, $0) }) { $1 }
+        for id in groups.keys where self.groupInfo[id] == nil {
+            self.groupInfo[id] = AgentGroup(id: id, name: id, memberCount: 0, createdAt: epoch)
+        }
+        for agent in agents where self.profiles[agent.id] == nil {
+            self.profiles[agent.id] = AgentProfile(
+                id: agent.id, displayName: agent.id, maxSessions: agent.maxSessions, status: agent.status, groupIDs: [],
+                statusChangedAt: agent.statusChangedAt, createdAt: epoch
+            )
+        }
         for var agent in agents {
             agent.sessions = []
             agent.groupIDs = Set(groups.filter { $0.value.contains(agent.id) }.keys)

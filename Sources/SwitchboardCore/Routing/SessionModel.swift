@@ -200,6 +200,8 @@ public struct AgentRuntime: Sendable, Hashable {
     public var sessions: Set<String>
     /// The sequence number of its latest event.
     public var lastEventSequence: Int64
+    /// When its status last changed.
+    public var statusChangedAt = Timestamp(milliseconds: 0)
 
     /// Creates an agent's routing view.
     public init(
