@@ -108,10 +108,10 @@ public actor SwitchboardEngine {
         )
     }
 
-    /// Carries out a decision's actions: stores them (after `extra`) in one transaction and waits
-    /// for the commit, then publishes the events and ends the watches of finished sessions.
-    private func commit(_ actions: RoutingActions, _ extra: [StoreWrite] = []) async throws(SwitchboardError) {
-        var writes = extra
+    /// Carries out a decision's actions: stores them in one transaction and waits for the commit,
+    /// then publishes the events and ends the watches of finished sessions.
+    private func commit(_ actions: RoutingActions) async throws(SwitchboardError) {
+        var writes: [StoreWrite] = []
         for change in actions.directory {
             let write: StoreWrite = switch change {
             case .insertAgent(let profile): .insertAgent(profile)
