@@ -149,7 +149,10 @@ public struct Settings: Sendable, Hashable {
         public enum Policy: Sendable, Hashable, RawRepresentable, _ProtoEnum {
             /// Not set; rejected on update.
             case unspecified
-            /// The agent that has gone longest without a new session, among all agents.
+            /// Among all agents that are ONLINE with free capacity, the one idle the longest: idle since
+            /// it last became free to serve (it came ONLINE, was given a session, or one of its sessions
+            /// ended, whichever is latest; time OFFLINE or on BREAK is not idle time). Ties (the same
+            /// millisecond) go by the order of those events, then by agent id.
             case automatic
             /// The group the user chose in `RequestAgent`; automatic choice within it.
             case userSelectsGroup

@@ -42,7 +42,10 @@ typedef enum _Switchboard__V1__Settings__Allocation__Policy {
    */
   SWITCHBOARD__V1__SETTINGS__ALLOCATION__POLICY__POLICY_UNSPECIFIED = 0,
   /*
-   * The agent that has gone longest without a new session, among all agents.
+   * Among all agents that are ONLINE with free capacity, the one idle the longest: idle since
+   * it last became free to serve (it came ONLINE, was given a session, or one of its sessions
+   * ended, whichever is latest; time OFFLINE or on BREAK is not idle time). Ties (the same
+   * millisecond) go by the order of those events, then by agent id.
    */
   SWITCHBOARD__V1__SETTINGS__ALLOCATION__POLICY__POLICY_AUTOMATIC = 1,
   /*
