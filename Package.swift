@@ -141,7 +141,7 @@ let package = Package(
             name: "switchboard-bench",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer", "SwitchboardStore",
-                "SwitchboardClient", "SwitchboardCore",
+                "SwitchboardClient", "SwitchboardCore", "SwitchboardTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -185,9 +185,25 @@ let package = Package(
             path: "Fuzz/FuzzRequests",
             swiftSettings: swiftSettings
         ),
+        // Test support, never linked by switchboard-server: the testing protos
+        // (Protos/switchboard/testing/: the echo service and the generator's round-trip message),
+        // their protoc-c output and Swift code (generated, committed), and the echo service, for
+        // the tests, the benchmarks and the fuzz targets.
+        .target(
+            name: "CSwitchboardTesting",
+            dependencies: ["CProtobufC"],
+            path: "Tests/CSwitchboardTesting"
+        ),
+        .target(
+            name: "SwitchboardTesting",
+            dependencies: ["CProtobufC", "CSwitchboardTesting", "SwitchboardProto", "SwitchboardRPC"],
+            path: "Tests/SwitchboardTesting",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardTestSupport",
             dependencies: [
+                "SwitchboardTesting",
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
                 "SwitchboardClient", "SwitchboardStore", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -199,14 +215,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardProtoTests",
-            dependencies: ["SwitchboardProto"],
+            dependencies: ["SwitchboardProto", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardRPCTests",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardProto", "SwitchboardServices", "SwitchboardClient",
-                "SwitchboardServer", "SwitchboardTestSupport",
+                "SwitchboardServer", "SwitchboardTestSupport", "SwitchboardTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -235,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer"],
+            dependencies: ["SwitchboardTestSupport", "SwitchboardTesting", "SwitchboardClient", "SwitchboardServer"],
             swiftSettings: swiftSettings
         ),
     ]
