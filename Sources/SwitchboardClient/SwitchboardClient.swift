@@ -21,7 +21,7 @@ public struct SwitchboardClient: Sendable {
     ) {
         var configuration = configuration
         if let token {
-            configuration.metadata.add("authorization", "Bearer \(token)")
+            configuration.metadata.addBearerToken(token)
         }
         self.connection = RPCConnection(host: host, port: port, configuration: configuration)
     }

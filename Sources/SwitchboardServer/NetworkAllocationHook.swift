@@ -47,7 +47,9 @@ public final class NetworkAllocationHook: AllocationHook {
         failureThreshold: Int = 3, coolDown: Duration = .seconds(30), clock: any WallClock = SystemWallClock(),
         token: String? = nil, logger: Logger = Logger(label: "switchboard.hook")
     ) {
-        self.metadata = token.map { ["authorization": "Bearer \($0)"] } ?? [:]
+        var metadata = Metadata()
+        if let token { metadata.addBearerToken(token) }
+        self.metadata = metadata
         self.failureThreshold = failureThreshold
         self.coolDown = coolDown
         self.clock = clock
