@@ -39,6 +39,12 @@ let package = Package(
             name: "CSwitchboardProto",
             dependencies: ["CProtobufC"]
         ),
+        // `host:port` addresses: the one parser of the CLI's --server, the hook address, the
+        // clients' targets. No dependencies, so the domain core can use it too.
+        .target(
+            name: "SwitchboardAddress",
+            swiftSettings: swiftSettings
+        ),
         // Swift message types and their protobuf-c bridges (generated, committed).
         .target(
             name: "SwitchboardProto",
@@ -49,7 +55,7 @@ let package = Package(
         .target(
             name: "SwitchboardRPC",
             dependencies: [
-                "SwitchboardProto",
+                "SwitchboardAddress", "SwitchboardProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -69,6 +75,7 @@ let package = Package(
         .target(
             name: "SwitchboardCore",
             dependencies: [
+                "SwitchboardAddress",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -88,7 +95,8 @@ let package = Package(
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore", "SwitchboardStore",
+                "SwitchboardAddress", "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore",
+                "SwitchboardStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +107,7 @@ let package = Package(
         .target(
             name: "SwitchboardClient",
             dependencies: [
-                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
+                "SwitchboardAddress", "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -141,7 +149,7 @@ let package = Package(
             name: "switchboard-bench",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer", "SwitchboardStore",
-                "SwitchboardClient", "SwitchboardCore", "SwitchboardTesting",
+                "SwitchboardClient", "SwitchboardCore", "SwitchboardTesting", "SwitchboardAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -214,6 +222,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardAddressTests",
+            dependencies: ["SwitchboardAddress"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardProtoTests",
             dependencies: ["SwitchboardProto", "SwitchboardTesting"],
             swiftSettings: swiftSettings
@@ -222,7 +235,7 @@ let package = Package(
             name: "SwitchboardRPCTests",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardProto", "SwitchboardServices", "SwitchboardClient",
-                "SwitchboardServer", "SwitchboardTestSupport", "SwitchboardTesting",
+                "SwitchboardServer", "SwitchboardTestSupport", "SwitchboardTesting", "SwitchboardAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
