@@ -256,7 +256,9 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore", "SwitchboardStore",
+                "SwitchboardRPC",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
