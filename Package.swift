@@ -99,6 +99,7 @@ let package = Package(
                 "SwitchboardStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -136,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-server",
             dependencies: [
-                "SwitchboardServer", "SwitchboardRPC", "SwitchboardStore",
+                "SwitchboardServer", "SwitchboardRPC", "SwitchboardStore", "SwitchboardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,6 +155,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/SwitchboardBench",
             swiftSettings: swiftSettings
