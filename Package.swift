@@ -39,6 +39,12 @@ let package = Package(
             name: "CSwitchboardProto",
             dependencies: ["CProtobufC"]
         ),
+        // `host:port` addresses: the one parser of the CLI's --server, the hook address, the
+        // clients' targets. No dependencies, so the domain core can use it too.
+        .target(
+            name: "SwitchboardAddress",
+            swiftSettings: swiftSettings
+        ),
         // Swift message types and their protobuf-c bridges (generated, committed).
         .target(
             name: "SwitchboardProto",
@@ -49,7 +55,7 @@ let package = Package(
         .target(
             name: "SwitchboardRPC",
             dependencies: [
-                "SwitchboardProto",
+                "SwitchboardAddress", "SwitchboardProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -69,6 +75,7 @@ let package = Package(
         .target(
             name: "SwitchboardCore",
             dependencies: [
+                "SwitchboardAddress",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -88,10 +95,12 @@ let package = Package(
         .target(
             name: "SwitchboardServer",
             dependencies: [
-                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore", "SwitchboardStore",
+                "SwitchboardAddress", "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices", "SwitchboardCore",
+                "SwitchboardStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -100,7 +109,7 @@ let package = Package(
         .target(
             name: "SwitchboardClient",
             dependencies: [
-                "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
+                "SwitchboardAddress", "SwitchboardProto", "SwitchboardRPC", "SwitchboardServices",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -129,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-server",
             dependencies: [
-                "SwitchboardServer", "SwitchboardRPC", "SwitchboardStore",
+                "SwitchboardServer", "SwitchboardRPC", "SwitchboardStore", "SwitchboardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +151,7 @@ let package = Package(
             name: "switchboard-bench",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer", "SwitchboardStore",
-                "SwitchboardClient", "SwitchboardCore",
+                "SwitchboardClient", "SwitchboardCore", "SwitchboardTesting", "SwitchboardAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -187,9 +196,25 @@ let package = Package(
             path: "Fuzz/FuzzRequests",
             swiftSettings: swiftSettings
         ),
+        // Test support, never linked by switchboard-server: the testing protos
+        // (Protos/switchboard/testing/: the echo service and the generator's round-trip message),
+        // their protoc-c output and Swift code (generated, committed), and the echo service, for
+        // the tests, the benchmarks and the fuzz targets.
+        .target(
+            name: "CSwitchboardTesting",
+            dependencies: ["CProtobufC"],
+            path: "Tests/CSwitchboardTesting"
+        ),
+        .target(
+            name: "SwitchboardTesting",
+            dependencies: ["CProtobufC", "CSwitchboardTesting", "SwitchboardProto", "SwitchboardRPC"],
+            path: "Tests/SwitchboardTesting",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardTestSupport",
             dependencies: [
+                "SwitchboardTesting",
                 "SwitchboardRPC", "SwitchboardServices", "SwitchboardProto", "SwitchboardServer",
                 "SwitchboardClient", "SwitchboardStore", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -200,15 +225,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardAddressTests",
+            dependencies: ["SwitchboardAddress"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardProtoTests",
-            dependencies: ["SwitchboardProto"],
+            dependencies: ["SwitchboardProto", "SwitchboardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardRPCTests",
             dependencies: [
                 "SwitchboardRPC", "SwitchboardProto", "SwitchboardServices", "SwitchboardClient",
-                "SwitchboardServer", "SwitchboardTestSupport",
+                "SwitchboardServer", "SwitchboardTestSupport", "SwitchboardTesting", "SwitchboardAddress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -229,7 +259,9 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer", "SwitchboardCore", "SwitchboardStore",
+                "SwitchboardRPC",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -237,7 +269,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["SwitchboardTestSupport", "SwitchboardClient", "SwitchboardServer"],
+            dependencies: ["SwitchboardTestSupport", "SwitchboardTesting", "SwitchboardClient", "SwitchboardServer"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -9,6 +9,7 @@ import SwitchboardRPC
 import SwitchboardServer
 import SwitchboardStore
 import SwitchboardServices
+import SwitchboardTesting
 
 @main
 struct Bench: AsyncParsableCommand {

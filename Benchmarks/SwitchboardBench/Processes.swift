@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardAddress
 
 /// A server under test, in its own process.
 final class ServerProcess {
@@ -47,10 +48,10 @@ final class ServerProcess {
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("READY "), let colon = text.lastIndex(of: ":"),
-            let port = Int(text[text.index(after: colon)...])
+        guard text.hasPrefix("READY "),
+            let address = try? HostAndPort(parsing: String(text.dropFirst("READY ".count)), field: "the READY line")
         else { throw BenchError("\(name) server said '\(text)'") }
-        return ServerProcess(name: name, process: process, input: input, host: "127.0.0.1", port: port)
+        return ServerProcess(name: name, process: process, input: input, host: "127.0.0.1", port: address.port)
     }
 
     /// The server's process id.

@@ -1,3 +1,4 @@
+@_exported public import SwitchboardAddress
 @_exported public import SwitchboardProto
 @_exported public import SwitchboardRPC
 @_exported public import SwitchboardServices
@@ -21,9 +22,15 @@ public struct SwitchboardClient: Sendable {
     ) {
         var configuration = configuration
         if let token {
-            configuration.metadata.add("authorization", "Bearer \(token)")
+            configuration.metadata.addBearerToken(token)
         }
         self.connection = RPCConnection(host: host, port: port, configuration: configuration)
+    }
+
+    /// Creates a client of the server at `target`; with `token` (an API key), every call carries
+    /// `authorization: Bearer <token>`.
+    public init(target: HostAndPort, token: String? = nil, configuration: RPCConnection.Configuration = .init()) {
+        self.init(host: target.host, port: target.port, token: token, configuration: configuration)
     }
 
     /// Creates a client over an existing connection.

@@ -113,14 +113,16 @@ public struct SwitchboardAuthenticator: RPCAuthenticator {
         if !keys.isRequired { return nil }
         let decision = AccessPolicy.decision(service: method.service, method: method.method)
         if case .open = decision { return nil }
-        guard let header = metadata.first("authorization") else {
+        let token: Substring
+        switch metadata.bearerToken {
+        case .missing:
             throw RPCError(code: .unauthenticated, message: "missing credentials: send metadata 'authorization: Bearer <API key>'")
-        }
-        let scheme = header.prefix(7)
-        guard scheme.lowercased() == "bearer " else {
+        case .otherScheme:
             throw RPCError(code: .unauthenticated, message: "metadata 'authorization' must be 'Bearer <API key>'")
+        case .token(let value):
+            token = value
         }
-        guard let record = keys.verify(header.dropFirst(7).trimmingSpaces()) else {
+        guard let record = keys.verify(token) else {
             throw RPCError(code: .unauthenticated, message: "invalid API key (unknown, revoked, or mistyped)")
         }
         if case .roles(let roles) = decision, !roles.contains(record.role) {
@@ -130,15 +132,6 @@ public struct SwitchboardAuthenticator: RPCAuthenticator {
             )
         }
         return Principal(id: record.id, role: record.role.rawValue, subject: record.agentID)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var text = self
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return text
     }
 }
 

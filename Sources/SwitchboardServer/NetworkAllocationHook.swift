@@ -1,4 +1,5 @@
 public import Logging
+import SwitchboardAddress
 public import SwitchboardCore
 import SwitchboardProto
 import SwitchboardRPC
@@ -47,7 +48,9 @@ public final class NetworkAllocationHook: AllocationHook {
         failureThreshold: Int = 3, coolDown: Duration = .seconds(30), clock: any WallClock = SystemWallClock(),
         token: String? = nil, logger: Logger = Logger(label: "switchboard.hook")
     ) {
-        self.metadata = token.map { ["authorization": "Bearer \($0)"] } ?? [:]
+        var metadata = Metadata()
+        if let token { metadata.addBearerToken(token) }
+        self.metadata = metadata
         self.failureThreshold = failureThreshold
         self.coolDown = coolDown
         self.clock = clock
@@ -60,6 +63,13 @@ public final class NetworkAllocationHook: AllocationHook {
     public func allocate(_ query: AllocationQuery) async -> RoutingState.HookAnswer {
         let now = clock.now()
         enum Plan { case skip, call(RPCConnection, replaced: RPCConnection?) }
+        let target: HostAndPort
+        do throws(HostAndPort.ParseError) {
+            // The settings validated it; a failure here is a bug, answered like a hook failure.
+            target = try HostAndPort(parsing: query.address, field: "settings.allocation.hook_address")
+        } catch {
+            return failed("\(error)", query)
+        }
         let plan: Plan = state.withLock { state in
             if let until = state.coolDownUntil, now < until {
                 state.statistics.skipped += 1
@@ -70,8 +80,7 @@ public final class NetworkAllocationHook: AllocationHook {
                 // The address changed in the settings: a new connection; the old one is closed.
                 replaced = state.connection
                 state.address = query.address
-                let (host, port) = Self.split(query.address)
-                state.connection = RPCConnection(host: host, port: port, configuration: .init(metadata: metadata))
+                state.connection = RPCConnection(target: target, configuration: .init(metadata: metadata))
             }
             return .call(state.connection!, replaced: replaced)
         }
@@ -139,14 +148,5 @@ public final class NetworkAllocationHook: AllocationHook {
         case .automatic(false)?, nil: .failed("malformed answer: no decision")
         }
         return answer.checked()  // held to the rules of any input: out of bounds fails like a malformed answer
-    }
-
-    static func split(_ address: String) -> (String, Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            return (address, 0)
-        }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
     }
 }

@@ -68,4 +68,21 @@ public enum SwitchboardServer {
         server.onShutdown { health.setServing(false) }
         return server
     }
+
+    /// The services of a running Switchboard, in the order a `ServiceGroup` runs them: what the RPC
+    /// server needs first, the RPC server last.
+    ///
+    /// A service group shuts its services down in reverse order, so the RPC server is the first to
+    /// stop: it stops accepting and lets the calls in flight drain while the timers and the key
+    /// refresher those calls may rely on still run (as Hummingbird's `Application` puts its HTTP
+    /// server last).
+    public static func services(
+        server: RPCServer, engine: SwitchboardEngine, store: SwitchboardStore, keys: APIKeyRing, logger: Logger
+    ) -> [any Service] {
+        [
+            TimerDriver(engine: engine),
+            APIKeyRefresher(store: store, keys: keys, logger: logger),
+            server,
+        ]
+    }
 }

@@ -34,39 +34,47 @@ struct GlobalOptions: ParsableArguments {
     var output: OutputFormat = .table
 
     func validate() throws {
-        guard parseServer() != nil else { throw ValidationError("--server must be host:port, got '\(server)'") }
+        do throws(HostAndPort.ParseError) {
+            _ = try target()
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
     }
 
-    func parseServer() -> (String, Int)? {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
-            return nil
-        }
-        var host = String(server[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
+    /// The server `--server` names.
+    func target() throws(HostAndPort.ParseError) -> HostAndPort {
+        try HostAndPort(parsing: server, field: "--server")
     }
 
-    func client(streaming: Bool = false) -> SwitchboardClient {
-        let (host, port) = parseServer()!
+    func client(streaming: Bool = false) throws -> SwitchboardClient {
         var metadata: Metadata = [:]
-        if !token.isEmpty { metadata.add("authorization", "Bearer \(token)") }
+        if !token.isEmpty { metadata.addBearerToken(token) }
         return SwitchboardClient(
-            host: host, port: port,
+            target: try target(),
             configuration: .init(defaultTimeout: streaming ? nil : .milliseconds(Int64(timeout * 1000)), metadata: metadata)
         )
     }
 
     /// Runs `body` with a client, printing an RPC error and exiting with 100 + its code.
     func run(streaming: Bool = false, _ body: (SwitchboardClient) async throws -> Void) async throws {
-        let client = client(streaming: streaming)
+        let client = try client(streaming: streaming)
         defer { Task { await client.close() } }
         do {
             try await body(client)
         } catch let error as RPCError {
-            FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(Self.describe(error))\n".utf8))
             throw ExitCode(Int32(100 + error.code.rawValue))
         }
+    }
+
+    /// `CODE: message`; for a server that cannot be reached, also what to check.
+    static func describe(_ error: RPCError) -> String {
+        guard let failure = error.cause as? ConnectionFailure else { return "\(error.code): \(error.message)" }
+        return """
+            \(error.code): cannot connect to Switchboard at \(failure.target): \(failure.reason). \
+            Is the server running there? Start it with scripts/serve, or pass --server HOST:PORT.
+            """
     }
 }
 

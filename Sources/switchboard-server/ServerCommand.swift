@@ -151,10 +151,8 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: server), .init(service: TimerDriver(engine: engine)),
-                    .init(service: APIKeyRefresher(store: store, keys: keys, logger: logger)),
-                ],
+                // The RPC server last: it stops first and drains while the others still run.
+                services: SwitchboardServer.services(server: server, engine: engine, store: store, keys: keys, logger: logger),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

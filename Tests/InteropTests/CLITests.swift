@@ -148,6 +148,33 @@ struct CLITests {
         }
     }
 
+    @Test("no server at --server: says what failed and what to do, without NIO's internals; exits with 114 UNAVAILABLE")
+    func nothingListening() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let port = try await unusedPort()
+        for command in [["health"], ["agent", "list"], ["settings", "edit"]] {
+            let result = try await runProgram(Self.binary, arguments: command + ["--server", "127.0.0.1:\(port)"])
+            #expect(result.status == 114, "\(command): \(result.output)")
+            #expect(
+                result.output == """
+                    error: UNAVAILABLE: cannot connect to Switchboard at 127.0.0.1:\(port): connection refused. \
+                    Is the server running there? Start it with scripts/serve, or pass --server HOST:PORT.
+
+                    """,
+                "\(command)"
+            )
+            #expect(!result.output.contains("SingleConnectionFailure") && !result.output.contains("IPv4"))
+        }
+    }
+
+    @Test("a --server that is not host:port is a usage error naming the option")
+    func badServer() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let result = try await runProgram(Self.binary, arguments: ["health", "--server", "localhost"])
+        #expect(result.status == 64)
+        #expect(result.output.contains("--server must be host:port, got 'localhost'"), "\(result.output)")
+    }
+
     @Test("an unreachable server exits with 114 UNAVAILABLE")
     func unreachable() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")

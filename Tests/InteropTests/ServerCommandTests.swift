@@ -1,5 +1,7 @@
 import Foundation
+import SwitchboardClient
 import SwitchboardTestSupport
+import SwitchboardTesting
 import Testing
 
 /// The server executable's command line: its options are documented, and its `keys` command works
@@ -56,6 +58,31 @@ struct ServerCommandTests {
             let bad = try await runProgram(Self.binary, arguments: ["keys", "create", "--data-dir", folder] + arguments)
             #expect(bad.status == 64, "\(arguments): \(bad.output)")
         }
+    }
+
+    @Test("the production server does not serve the testing protos' echo service")
+    func noEchoService() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-echo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = try await unusedPort()
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["--port", "\(port)", "--data-dir", folder, "--log-level", "error"]
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        let client = SwitchboardClient(host: "127.0.0.1", port: port)
+        defer { Task { await client.close() } }
+        var serving = false
+        for _ in 0..<300 where !serving {
+            serving = (try? await client.health.check(HealthCheckRequest()))?.status == .serving
+            if !serving { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(serving, "switchboard-server did not start on port \(port)")
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await TestingEchoService.Client(connection: client.connection).echo(TestingEchoRequest(text: "x"))
+        }
+        #expect(error?.code == .unimplemented)
     }
 
     @Test("without keys the server refuses a non-loopback address unless told")

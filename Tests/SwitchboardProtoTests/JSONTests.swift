@@ -1,5 +1,6 @@
 import Foundation
 @testable import SwitchboardProto
+@testable import SwitchboardTesting
 import Testing
 
 @Suite("Protobuf JSON")
@@ -23,6 +24,12 @@ struct JSONTests {
         #expect(try Self.json(TestingKitchenSink()) == "{}")
     }
 
+    /// Every generated message with its protobuf name: the production messages and the testing
+    /// protos' (generated into SwitchboardTesting).
+    static let registry: [(any (ProtoMessage & _ProtoSampled).Type, String)] =
+        Array(zip(_ProtoRegistry.messageTypes, _ProtoRegistry.protoNames))
+        + Array(zip(_TestingProtoRegistry.messageTypes, _TestingProtoRegistry.protoNames))
+
     @Test("base64", arguments: [([] as [UInt8], ""), ([102], "Zg=="), ([102, 111], "Zm8="), ([102, 111, 111], "Zm9v"), ([102, 111, 111, 98], "Zm9vYg==")])
     func base64(bytes: [UInt8], expected: String) {
         #expect(_ProtoJSON.base64(bytes) == expected)
@@ -43,7 +50,7 @@ struct JSONTests {
         // google.protobuf.Any has a special JSON form that needs the packed message's type; the
         // generated mapping writes its two fields plainly. Only the ttrpc envelope holds it.
         let anyHolders: Set<String> = ["google.protobuf.Any", "google.rpc.Status", "ttrpc.Response"]
-        for (type, name) in zip(_ProtoRegistry.messageTypes, _ProtoRegistry.protoNames) where !anyHolders.contains(name) {
+        for (type, name) in Self.registry where !anyHolders.contains(name) {
             let (bytes, json) = try Self.sample(type)
             cases.append(["name": name, "bytes": _ProtoJSON.base64(bytes), "json": json])
         }
@@ -88,9 +95,9 @@ struct JSONTests {
         #expect(output.contains("failures 0"), "\(output)")
     }
 
-    @Test("every message reads back the JSON it writes", arguments: _ProtoRegistry.protoNames)
+    @Test("every message reads back the JSON it writes", arguments: Self.registry.map(\.1))
     func roundTrip(name: String) throws {
-        let type = try #require(zip(_ProtoRegistry.messageTypes, _ProtoRegistry.protoNames).first { $0.1 == name }?.0)
+        let type = try #require(Self.registry.first { $0.1 == name }?.0)
         #expect(try Self.jsonRoundTrip(type), "\(name) changed in a JSON round trip")
     }
 

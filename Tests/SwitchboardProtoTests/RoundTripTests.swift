@@ -1,4 +1,5 @@
 import SwitchboardProto
+import SwitchboardTesting
 import Testing
 
 @Suite("Generated messages round-trip through protobuf-c")

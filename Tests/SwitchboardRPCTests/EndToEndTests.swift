@@ -6,6 +6,7 @@ import SwitchboardRPC
 import SwitchboardServer
 import SwitchboardServices
 import SwitchboardTestSupport
+import SwitchboardTesting
 import Testing
 
 @Suite("End to end over loopback")

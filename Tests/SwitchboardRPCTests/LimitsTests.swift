@@ -5,6 +5,7 @@ import SwitchboardProto
 import SwitchboardRPC
 import SwitchboardServices
 import SwitchboardTestSupport
+import SwitchboardTesting
 import Testing
 
 /// Collects the errors a pipeline fires.

@@ -2,6 +2,7 @@ public import SwitchboardProto
 public import SwitchboardRPC
 public import SwitchboardServices
 import SwitchboardServer
+public import SwitchboardTesting
 import Synchronization
 
 /// An echo service whose calls with text `block` wait until released or cancelled, reporting

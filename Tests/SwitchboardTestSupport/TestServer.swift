@@ -4,6 +4,7 @@ import NIOPosix
 public import SwitchboardClient
 public import SwitchboardRPC
 public import SwitchboardServer
+public import SwitchboardTesting
 import SwitchboardStore
 public import SwitchboardCore
 

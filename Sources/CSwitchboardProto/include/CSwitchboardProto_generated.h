@@ -4,7 +4,6 @@
 #include "google/protobuf/any.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 #include "switchboard/hook/v1/hook.pb-c.h"
-#include "switchboard/testing/v1/testing.pb-c.h"
 #include "switchboard/v1/agent.pb-c.h"
 #include "switchboard/v1/health.pb-c.h"
 #include "switchboard/v1/session.pb-c.h"

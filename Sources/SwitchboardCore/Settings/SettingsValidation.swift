@@ -2,6 +2,7 @@
 import FoundationEssentials
 #endif
 import Foundation
+import SwitchboardAddress
 
 extension SwitchboardSettings {
     /// The placeholders the queue message may use.
@@ -62,18 +63,10 @@ extension SwitchboardSettings {
 
     static func validateHostPort(_ address: String, field: String) throws(SwitchboardError) {
         try TextLimits.hookAddress.check(address, field: field)
-        guard let colon = address.lastIndex(of: ":") else {
-            throw .invalid(field, "must be host:port, got '\(address)'")
-        }
-        var host = Substring(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        guard let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else {
-            throw .invalid(field, "must end with a port from 1 to 65535, got '\(address)'")
-        }
-        guard !host.isEmpty, host.count <= 253,
-            host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:_".contains($0)) })
-        else {
-            throw .invalid(field, "must name a host (a name or an IP address), got '\(address)'")
+        do throws(HostAndPort.ParseError) {
+            _ = try HostAndPort(parsing: address, field: field)
+        } catch {
+            throw .invalid(field, error.reason)
         }
     }
 

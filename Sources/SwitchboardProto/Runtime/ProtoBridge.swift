@@ -1,4 +1,4 @@
-internal import CProtobufC
+package import CProtobufC
 internal import CSwitchboardProto
 
 #if canImport(Glibc)
@@ -13,7 +13,7 @@ import Darwin
 ///
 /// Generated code conforms; the conversions are generated per field, so they cannot drift from
 /// the `.proto` files.
-protocol _ProtoBridged {
+package protocol _ProtoBridged {
     associatedtype CMessage
 
     /// Runs protoc-c's `..._init` on uninitialized memory.
@@ -27,7 +27,7 @@ protocol _ProtoBridged {
 }
 
 /// A top-level message, for which protoc-c generates pack and unpack functions.
-protocol _ProtoTopLevelMessage: _ProtoBridged {
+package protocol _ProtoTopLevelMessage: _ProtoBridged {
     static func cPackedSize(_ c: UnsafePointer<CMessage>) -> Int
     static func cPack(_ c: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
     static func cUnpack(
@@ -41,8 +41,8 @@ private let decodeScratchBytes = 4096
 private let encodeScratchBytes = 2048
 
 /// Conversions shared by the generated bridges.
-enum _ProtoC {
-    static func decode<M: _ProtoTopLevelMessage>(
+package enum _ProtoC {
+    package static func decode<M: _ProtoTopLevelMessage>(
         _: M.Type, _ bytes: UnsafeRawBufferPointer
     ) throws(ProtoDecodingError) -> M {
         // protobuf-c reads nothing for an empty input, but wants a valid pointer.
@@ -87,7 +87,7 @@ enum _ProtoC {
         }
     }
 
-    static func encode<M: _ProtoTopLevelMessage>(
+    package static func encode<M: _ProtoTopLevelMessage>(
         _ message: M, _ body: (Int, (UnsafeMutableRawPointer) -> Void) -> Void
     ) throws(ProtoEncodingError) {
         var failure: ProtoEncodingError?
@@ -110,7 +110,7 @@ enum _ProtoC {
     }
 
     @inline(__always)
-    static func string(_ pointer: UnsafeMutablePointer<CChar>?, _ field: StaticString) throws(ProtoDecodingError) -> String {
+    package static func string(_ pointer: UnsafeMutablePointer<CChar>?, _ field: StaticString) throws(ProtoDecodingError) -> String {
         guard let pointer, pointer.pointee != 0 else { return "" }
         guard let value = String(validatingCString: pointer) else {
             throw ProtoDecodingError(field: "\(field)", reason: "holds invalid UTF-8")
@@ -119,19 +119,19 @@ enum _ProtoC {
     }
 
     @inline(__always)
-    static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+    package static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
         guard data.len > 0, let pointer = data.data else { return [] }
         return [UInt8](UnsafeBufferPointer(start: pointer, count: data.len))
     }
 
     @inline(__always)
-    static func array<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> [T] {
+    package static func array<T>(_ pointer: UnsafeMutablePointer<T>?, _ count: Int) -> [T] {
         guard count > 0, let pointer else { return [] }
         return [T](UnsafeBufferPointer(start: pointer, count: count))
     }
 
     @inline(__always)
-    static func message<M: _ProtoBridged>(
+    package static func message<M: _ProtoBridged>(
         _: M.Type, _ pointer: UnsafeMutablePointer<M.CMessage>, _ field: StaticString
     ) throws(ProtoDecodingError) -> M {
         do {
@@ -146,14 +146,14 @@ enum _ProtoC {
 ///
 /// Every pointer the generated `fill` stores in a C struct points into the arena, which frees
 /// what it took from malloc when it ends.
-struct _ProtoArena: ~Copyable {
+package struct _ProtoArena: ~Copyable {
     private var cursor: UnsafeMutableRawPointer
     private var end: UnsafeMutableRawPointer
     private var overflow: [UnsafeMutableRawPointer] = []
     /// The first string field met that holds a NUL byte.
-    private(set) var fieldWithNul: String?
+    package private(set) var fieldWithNul: String?
 
-    init(_ buffer: UnsafeMutableRawBufferPointer) {
+    package init(_ buffer: UnsafeMutableRawBufferPointer) {
         // Unsafe: the arena never outlives `buffer`; `encode` scopes both to one call.
         cursor = buffer.baseAddress!
         end = buffer.baseAddress! + buffer.count
@@ -165,7 +165,7 @@ struct _ProtoArena: ~Copyable {
         }
     }
 
-    mutating func allocateBytes(_ count: Int, alignment: Int) -> UnsafeMutableRawPointer {
+    package mutating func allocateBytes(_ count: Int, alignment: Int) -> UnsafeMutableRawPointer {
         let aligned = cursor.alignedUp(toMultipleOf: alignment)
         if aligned <= end && end - aligned >= count {
             cursor = aligned + count
@@ -177,13 +177,13 @@ struct _ProtoArena: ~Copyable {
     }
 
     /// Uninitialized memory for one `T` (a C struct, initialized by its `cInit`).
-    mutating func allocate<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+    package mutating func allocate<T>(_: T.Type) -> UnsafeMutablePointer<T> {
         allocateBytes(MemoryLayout<T>.stride, alignment: max(MemoryLayout<T>.alignment, 8))
             .bindMemory(to: T.self, capacity: 1)
     }
 
     /// A NUL-terminated copy of `value`.
-    mutating func string(_ value: String, _ field: StaticString) -> UnsafeMutablePointer<CChar> {
+    package mutating func string(_ value: String, _ field: StaticString) -> UnsafeMutablePointer<CChar> {
         var value = value
         return value.withUTF8 { utf8 in
             let memory = allocateBytes(utf8.count + 1, alignment: 1)
@@ -199,7 +199,7 @@ struct _ProtoArena: ~Copyable {
     }
 
     /// A copy of `value` as protobuf-c binary data.
-    mutating func bytes(_ value: [UInt8]) -> ProtobufCBinaryData {
+    package mutating func bytes(_ value: [UInt8]) -> ProtobufCBinaryData {
         guard !value.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
         let memory = allocateBytes(value.count, alignment: 1)
         value.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -207,7 +207,7 @@ struct _ProtoArena: ~Copyable {
     }
 
     /// A C struct holding `message`.
-    mutating func message<M: _ProtoBridged>(_ message: M) -> UnsafeMutablePointer<M.CMessage> {
+    package mutating func message<M: _ProtoBridged>(_ message: M) -> UnsafeMutablePointer<M.CMessage> {
         let c = allocate(M.CMessage.self)
         M.cInit(c)
         message.fill(c, arena: &self)
@@ -215,7 +215,7 @@ struct _ProtoArena: ~Copyable {
     }
 
     /// A C array holding a copy of `values` (plain scalars).
-    mutating func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+    package mutating func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
         let memory = allocateBytes(MemoryLayout<T>.stride * values.count, alignment: max(MemoryLayout<T>.alignment, 8))
             .bindMemory(to: T.self, capacity: values.count)
         _ = UnsafeMutableBufferPointer(start: memory, count: values.count).initialize(from: values)
@@ -223,7 +223,7 @@ struct _ProtoArena: ~Copyable {
     }
 
     /// A C array holding each of `values` converted by `transform`.
-    mutating func map<S, T>(_ values: [S], _ transform: (inout _ProtoArena, S) -> T) -> UnsafeMutablePointer<T> {
+    package mutating func map<S, T>(_ values: [S], _ transform: (inout _ProtoArena, S) -> T) -> UnsafeMutablePointer<T> {
         let memory = allocateBytes(MemoryLayout<T>.stride * values.count, alignment: max(MemoryLayout<T>.alignment, 8))
             .bindMemory(to: T.self, capacity: values.count)
         for (index, value) in values.enumerated() {
@@ -233,7 +233,7 @@ struct _ProtoArena: ~Copyable {
     }
 
     /// A C array of `count` pointers to `T`.
-    mutating func pointers<T>(to _: T.Type, count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?> {
+    package mutating func pointers<T>(to _: T.Type, count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?> {
         let memory = allocateBytes(MemoryLayout<UnsafeMutablePointer<T>?>.stride * count, alignment: 8)
             .bindMemory(to: UnsafeMutablePointer<T>?.self, capacity: count)
         memory.initialize(repeating: nil, count: count)
@@ -242,7 +242,7 @@ struct _ProtoArena: ~Copyable {
 }
 
 /// A message that can make a value with every field set (generated), for round-trip tests.
-protocol _ProtoSampled {
+package protocol _ProtoSampled {
     static var _sample: Self { get }
     static var _fieldCount: Int { get }
 }

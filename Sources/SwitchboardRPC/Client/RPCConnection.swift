@@ -1,7 +1,16 @@
 public import NIOCore
 import NIOConcurrencyHelpers
 public import NIOPosix
+public import SwitchboardAddress
 public import SwitchboardProto
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A client connection to a ttrpc server: one TCP connection carrying many concurrent calls.
 ///
@@ -50,6 +59,8 @@ public final class RPCConnection: Sendable {
     public let host: String
     /// The server's port.
     public let port: Int
+    /// The server's address, `host:port`.
+    public var target: HostAndPort { HostAndPort(host: host, port: port) }
     /// The settings.
     public let configuration: Configuration
     private let group: any EventLoopGroup
@@ -66,6 +77,15 @@ public final class RPCConnection: Sendable {
         self.port = port
         self.configuration = configuration
         self.group = eventLoopGroup
+    }
+
+    /// Creates a connection to `target`; nothing is connected until the first call.
+    public convenience init(
+        target: HostAndPort,
+        configuration: Configuration = Configuration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.init(host: target.host, port: target.port, configuration: configuration, eventLoopGroup: eventLoopGroup)
     }
 
     /// Makes a unary call.
@@ -188,12 +208,13 @@ public final class RPCConnection: Sendable {
             }
         }
         guard let future else {
-            throw RPCError(code: .unavailable, message: "the connection to \(host):\(port) was closed by close()")
+            throw RPCError(code: .unavailable, message: "the connection to \(target) was closed by close()")
         }
         do {
             return try await future.get()
         } catch {
-            throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)", cause: error)
+            let failure = ConnectionFailure(target: target, error: error, connectTimeout: configuration.connectTimeout)
+            throw RPCError(code: .unavailable, message: failure.description, cause: failure)
         }
     }
 
@@ -235,5 +256,63 @@ public final class RPCConnection: Sendable {
             }
         }
         return future
+    }
+}
+
+/// Why a connection to a server could not be made: the `cause` of the `UNAVAILABLE` ``RPCError``
+/// that calls fail with then, and its message (`cannot connect to 127.0.0.1:7420: connection
+/// refused`).
+public struct ConnectionFailure: Error, CustomStringConvertible {
+    /// The address that could not be reached.
+    public var target: HostAndPort
+    /// What went wrong, in a few words: `connection refused`, `no answer within 5 seconds`,
+    /// `cannot resolve the host name`.
+    public var reason: String
+    /// The transport's own error.
+    public var underlying: any Error
+
+    /// Creates a failure from the transport's error.
+    init(target: HostAndPort, error: any Error, connectTimeout: Duration) {
+        self.target = target
+        self.underlying = error
+        self.reason = Self.reason(error, connectTimeout: connectTimeout)
+    }
+
+    /// `cannot connect to <target>: <reason>`.
+    public var description: String {
+        "cannot connect to \(target): \(reason)"
+    }
+
+    private static func reason(_ error: any Error, connectTimeout: Duration) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            if let failure = error.connectionErrors.first {
+                return reason(failure.error, connectTimeout: connectTimeout)
+            }
+            if error.dnsAError != nil || error.dnsAAAAError != nil {
+                return "cannot resolve the host name"
+            }
+            return "no address found for the host"
+        case let error as IOError:
+            return describe(errno: error.errnoCode)
+        case ChannelError.connectTimeout:
+            return "no answer within \(connectTimeout.formatted())"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func describe(errno code: CInt) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        let message = String(cString: text)
+        return message.prefix(1).lowercased() + message.dropFirst()
+    }
+}
+
+extension Duration {
+    fileprivate func formatted() -> String {
+        let (seconds, attoseconds) = components
+        if attoseconds == 0 { return seconds == 1 ? "1 second" : "\(seconds) seconds" }
+        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
     }
 }

@@ -33,17 +33,21 @@ public struct BearerTokenAuthenticator: RPCAuthenticator {
 
     /// Creates an authenticator expecting `token`.
     public init(token: String) {
-        expected = Array("Bearer \(token)".utf8)
+        expected = Array(token.utf8)
     }
 
     public func authenticate(_ method: MethodDescriptor, metadata: Metadata) throws(RPCError) -> Principal? {
-        guard let header = metadata.first("authorization") else {
+        switch metadata.bearerToken {
+        case .missing:
             throw RPCError(code: .unauthenticated, message: "missing credentials: send metadata 'authorization: Bearer <token>'")
-        }
-        guard constantTimeEqual(Array(header.utf8), expected) else {
+        case .otherScheme:
             throw RPCError(code: .unauthenticated, message: "invalid token")
+        case .token(let token):
+            guard constantTimeEqual(Array(token.utf8), expected) else {
+                throw RPCError(code: .unauthenticated, message: "invalid token")
+            }
+            return Principal(id: "token", role: "caller")
         }
-        return Principal(id: "token", role: "caller")
     }
 }
 

@@ -1,10 +1,9 @@
-public import SwitchboardProto
+import SwitchboardProto
 public import SwitchboardRPC
-public import SwitchboardServices
 
 /// Serves `switchboard.testing.v1.EchoService`, for the RPC layer's tests and benchmark.
 ///
-/// The production server does not register it.
+/// Test support: the production server neither registers nor links it.
 public struct EchoService: TestingEchoService.ServiceProtocol {
     /// Creates the service.
     public init() {}
