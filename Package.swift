@@ -221,6 +221,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardStoreTests",
             dependencies: ["SwitchboardStore", "SwitchboardCore"],
+            // Databases made by earlier versions (see Fixtures/README.md).
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
