@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SwitchboardCore
 import SwitchboardStore
 import Testing
@@ -14,6 +15,15 @@ struct StoreFixtureTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: source, to: URL(fileURLWithPath: path))
         return path
+    }
+
+    @Test("the v4 fixture is as that version left it: migrated through v4-api-keys, nothing later")
+    func v4File() throws {
+        let path = try Self.copy(of: "v4")
+        let applied = try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        }
+        #expect(applied == FixtureV4.migrations)
     }
 
     @Test("a v4 database (a3afe47) opens and keeps every record with its values")
