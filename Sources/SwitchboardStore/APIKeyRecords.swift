@@ -2,41 +2,70 @@ import Foundation
 import GRDB
 public import SwitchboardCore
 
+/// A row of `api_keys`: an ``APIKeyRecord``.
+struct APIKeyRow: StoreRecord {
+    static let databaseTableName = "api_keys"
+
+    enum Columns: String, ColumnExpression, CaseIterable {
+        case id
+        /// `APIRole.rawValue`.
+        case role
+        case agentID = "agent_id"
+        case secretHash = "secret_hash"
+        case description
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+
+    static let insert = insertSQL()
+    static let selectExists = "SELECT 1 FROM \(databaseTableName) WHERE \(Columns.id.name) = ?"
+    static let selectAll = selectSQL() + " ORDER BY \(Columns.createdAt.name), \(Columns.id.name)"
+    /// Sets the revocation time unless one is set.
+    static let revoke = """
+        UPDATE \(databaseTableName) SET \(Columns.revokedAt.name) = coalesce(\(Columns.revokedAt.name), ?) WHERE \(Columns.id.name) = ?
+        """
+
+    var key: APIKeyRecord
+
+    init(_ key: APIKeyRecord) {
+        self.key = key
+    }
+
+    init(row: Row) throws {
+        let id: String = row[Columns.id]
+        let storedRole: String = row[Columns.role]
+        guard let role = APIRole(rawValue: storedRole) else {
+            throw SwitchboardError(.internal, "API key '\(id)' has an unknown role '\(storedRole)'")
+        }
+        key = APIKeyRecord(
+            id: id, role: role, agentID: row[Columns.agentID], secretHash: [UInt8](row[Columns.secretHash] as Data),
+            description: row[Columns.description], createdAt: Timestamp(milliseconds: row[Columns.createdAt]),
+            revokedAt: (row[Columns.revokedAt] as Int64?).map(Timestamp.init(milliseconds:))
+        )
+    }
+
+    var databaseArguments: StatementArguments {
+        [key.id, key.role.rawValue, key.agentID, Data(key.secretHash), key.description, key.createdAt.milliseconds, key.revokedAt?.milliseconds]
+    }
+}
+
 extension SwitchboardStore {
     /// Stores a new API key.
     ///
     /// - Throws: `ALREADY_EXISTS` when the id is taken.
     public func insertAPIKey(_ key: APIKeyRecord) async throws(SwitchboardError) {
         try await write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM api_keys WHERE id = ?", arguments: [key.id]) == true {
+            if try Bool.fetchOne(db, sql: APIKeyRow.selectExists, arguments: [key.id]) == true {
                 throw SwitchboardError(.alreadyExists, "API key '\(key.id)' already exists")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO api_keys (id, role, agent_id, secret_hash, description, created_at, revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    key.id, key.role.rawValue, key.agentID, Data(key.secretHash), key.description,
-                    key.createdAt.milliseconds, key.revokedAt?.milliseconds,
-                ]
-            )
+            try APIKeyRow(key).write(db, sql: APIKeyRow.insert)
         }
     }
 
     /// Every API key, revoked ones included, by creation time.
     public func apiKeys() async throws(SwitchboardError) -> [APIKeyRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id").map { row in
-                guard let role = APIRole(rawValue: row["role"]) else {
-                    throw SwitchboardError(.internal, "API key '\(row["id"] as String)' has an unknown role '\(row["role"] as String)'")
-                }
-                return APIKeyRecord(
-                    id: row["id"], role: role, agentID: row["agent_id"], secretHash: [UInt8](row["secret_hash"] as Data),
-                    description: row["description"], createdAt: Timestamp(milliseconds: row["created_at"]),
-                    revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(milliseconds:))
-                )
-            }
+            try APIKeyRow.fetchAll(db, sql: APIKeyRow.selectAll).map(\.key)
         }
     }
 
@@ -46,7 +75,7 @@ extension SwitchboardStore {
     public func revokeAPIKey(id: String) async throws(SwitchboardError) {
         let now = clock.now().milliseconds
         try await write { db in
-            try db.execute(sql: "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", arguments: [now, id])
+            try db.execute(sql: APIKeyRow.revoke, arguments: [now, id])
             if db.changesCount == 0 {
                 throw SwitchboardError(.notFound, "API key '\(id)' not found")
             }

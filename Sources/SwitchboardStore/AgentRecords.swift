@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import SwitchboardCore
 
@@ -21,28 +22,117 @@ extension AgentProfile.Status {
     }
 }
 
-extension SwitchboardStore {
-    private static let agentColumns = "id, display_name, max_sessions, status, status_changed_at, created_at"
+/// A row of `agents`: an ``AgentProfile`` without its groups (``GroupMemberRow``), and its last assignment.
+struct AgentRow: StoreRecord {
+    static let databaseTableName = "agents"
 
-    /// Reads one agent row and its groups.
-    static func agent(from row: Row, db: Database) throws -> AgentProfile {
-        let id: String = row[0]
-        let groups = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT group_id FROM group_members WHERE agent_id = ? ORDER BY group_id"),
-            arguments: [id]
+    enum Columns: String, ColumnExpression, CaseIterable {
+        case id
+        case displayName = "display_name"
+        /// `NULL`: the settings' default.
+        case maxSessions = "max_sessions"
+        /// `AgentProfile.Status.storedCode`.
+        case status
+        case statusChangedAt = "status_changed_at"
+        case createdAt = "created_at"
+        /// 0: never assigned.
+        case lastAssignedAt = "last_assigned_at"
+    }
+
+    static let insert = insertSQL()
+    static let selectByID = selectSQL() + " WHERE \(Columns.id.name) = ?"
+    static let selectPage = selectSQL() + " WHERE \(Columns.id.name) > ? ORDER BY \(Columns.id.name) LIMIT ?"
+    static let selectAll = selectSQL() + " ORDER BY \(Columns.id.name)"
+    static let update = "UPDATE \(databaseTableName) SET \(Columns.displayName.name) = ?, \(Columns.maxSessions.name) = ? WHERE \(Columns.id.name) = ?"
+    static let updateState = """
+        UPDATE \(databaseTableName) SET \(Columns.status.name) = ?, \(Columns.statusChangedAt.name) = ?, \
+        \(Columns.lastAssignedAt.name) = ? WHERE \(Columns.id.name) = ?
+        """
+    static let delete = "DELETE FROM \(databaseTableName) WHERE \(Columns.id.name) = ?"
+
+    /// The profile, its `groupIDs` empty.
+    var profile: AgentProfile
+    var lastAssignedAt: Timestamp
+
+    /// A new agent: never assigned.
+    init(_ profile: AgentProfile, lastAssignedAt: Timestamp = Timestamp(milliseconds: 0)) {
+        self.profile = profile
+        self.lastAssignedAt = lastAssignedAt
+    }
+
+    init(row: Row) throws {
+        profile = AgentProfile(
+            id: row[Columns.id], displayName: row[Columns.displayName], maxSessions: row[Columns.maxSessions],
+            status: try AgentProfile.Status(storedCode: row[Columns.status]), groupIDs: [],
+            statusChangedAt: Timestamp(milliseconds: row[Columns.statusChangedAt]), createdAt: Timestamp(milliseconds: row[Columns.createdAt])
         )
-        return AgentProfile(
-            id: id, displayName: row[1], maxSessions: row[2], status: try AgentProfile.Status(storedCode: row[3]),
-            groupIDs: groups, statusChangedAt: Timestamp(milliseconds: row[4]), createdAt: Timestamp(milliseconds: row[5])
+        lastAssignedAt = Timestamp(milliseconds: row[Columns.lastAssignedAt])
+    }
+
+    var databaseArguments: StatementArguments {
+        [
+            profile.id, profile.displayName, profile.maxSessions, profile.status.storedCode, profile.statusChangedAt.milliseconds,
+            profile.createdAt.milliseconds, lastAssignedAt.milliseconds,
+        ]
+    }
+}
+
+/// A row of `agent_events`: one event of an agent, encoded by the caller.
+struct AgentEventRow: StoreRecord {
+    static let databaseTableName = "agent_events"
+
+    enum Columns: String, ColumnExpression, CaseIterable {
+        case agentID = "agent_id"
+        case sequence
+        case createdAt = "created_at"
+        case payload
+    }
+
+    static let insert = insertSQL()
+    static let selectPage = selectSQL()
+        + " WHERE \(Columns.agentID.name) = ? AND \(Columns.sequence.name) > ? ORDER BY \(Columns.sequence.name) LIMIT ?"
+    static let deleteOfAgent = "DELETE FROM \(databaseTableName) WHERE \(Columns.agentID.name) = ?"
+    /// Each agent's latest event number: `agent_id`, `last_sequence`.
+    static let lastSequence = Column("last_sequence")
+    static let selectLastSequences = """
+        SELECT \(Columns.agentID.name), MAX(\(Columns.sequence.name)) AS \(lastSequence.name) FROM \(databaseTableName) \
+        GROUP BY \(Columns.agentID.name)
+        """
+
+    var agentID: String
+    var event: StoredEvent
+
+    init(agentID: String, event: StoredEvent) {
+        self.agentID = agentID
+        self.event = event
+    }
+
+    init(row: Row) {
+        agentID = row[Columns.agentID]
+        event = StoredEvent(
+            sequence: row[Columns.sequence], createdAt: Timestamp(milliseconds: row[Columns.createdAt]),
+            payload: [UInt8](row[Columns.payload] as Data)
         )
     }
 
+    var databaseArguments: StatementArguments {
+        [agentID, event.sequence, event.createdAt.milliseconds, Data(event.payload)]
+    }
+}
+
+extension SwitchboardStore {
+    /// An agent row with its groups.
+    static func agent(_ row: AgentRow, db: Database) throws -> AgentProfile {
+        var profile = row.profile
+        profile.groupIDs = try String.fetchAll(db.cachedStatement(sql: GroupMemberRow.selectGroupsOfAgent), arguments: [profile.id])
+        return profile
+    }
+
     static func fetchAgent(_ db: Database, id: String) throws -> AgentProfile {
-        let statement = try db.cachedStatement(sql: "SELECT \(agentColumns) FROM agents WHERE id = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [id]) else {
+        guard let row = try AgentRow.fetchOne(db.cachedStatement(sql: AgentRow.selectByID), arguments: [id]) else {
             throw SwitchboardError(.notFound, "agent '\(id)' not found")
         }
-        return try agent(from: row, db: db)
+        return try agent(row, db: db)
     }
 
     /// An agent.
@@ -53,18 +143,17 @@ extension SwitchboardStore {
     /// A page of agents, by id.
     public func agents(_ page: PageRequest) async throws(SwitchboardError) -> Page<AgentProfile> {
         try await read { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.agentColumns) FROM agents WHERE id > ? ORDER BY id LIMIT ?"),
-                arguments: [page.after ?? "", page.size + 1]
-            )
-            return try Self.page(rows, size: page.size) { row in try Self.agent(from: row, db: db) }
+            let rows = try AgentRow.fetchAll(db.cachedStatement(sql: AgentRow.selectPage), arguments: [page.after ?? "", page.size + 1])
+            return try Self.page(rows, size: page.size, key: \.profile.id) { row in try Self.agent(row, db: db) }
         }
     }
 
-    static func page<T>(_ rows: [Row], size: Int, _ make: (Row) throws -> T) throws -> Page<T> {
+    /// The first `size` of `rows` (fetched with one more, to tell whether more follow), and the
+    /// token after the last of them.
+    static func page<R, T>(_ rows: [R], size: Int, key: (R) -> String, _ make: (R) throws -> T) throws -> Page<T> {
         let items = try rows.prefix(size).map(make)
         let more = rows.count > size
-        let last: String? = rows.prefix(size).last?[0]
+        let last = rows.prefix(size).last.map(key)
         return Page(items: items, nextToken: more ? PageToken.encode(after: last ?? "") : "")
     }
 }

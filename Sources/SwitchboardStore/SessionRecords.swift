@@ -106,70 +106,128 @@ enum SessionCodes {
     }
 }
 
-extension SwitchboardStore {
-    static let sessionColumns = """
-        id, user_id, channel, attributes, state, created_at, target, agent_id, queue_ticket, offer_deadline,
-        missed_agents, user_timeout_at, next_queue_message_at, last_queue_message_position, close_reason, closed_at,
-        rating_deadline, rating_score, rating_comment, rated_at, last_sequence, last_event_sequence
-        """
+/// A row of `sessions`: a ``SessionRecord`` as stored, rewritten whole after each change.
+struct SessionRow: StoreRecord {
+    static let databaseTableName = "sessions"
 
-    static func session(from row: Row) throws -> SessionRecord {
-        var session = SessionRecord(
-            id: row[0], userID: row[1], channel: row[2],
-            attributes: try SessionCodes.decode([String: String].self, row[3]), createdAt: Timestamp(milliseconds: row[5])
+    enum Columns: String, ColumnExpression, CaseIterable {
+        case id
+        case userID = "user_id"
+        case channel
+        /// JSON object of strings.
+        case attributes
+        /// A code of `SessionCodes.state`.
+        case state
+        case createdAt = "created_at"
+        /// A code of `SessionCodes.target`.
+        case target
+        case agentID = "agent_id"
+        case queueTicket = "queue_ticket"
+        case offerDeadline = "offer_deadline"
+        /// JSON array of strings.
+        case missedAgents = "missed_agents"
+        case userTimeoutAt = "user_timeout_at"
+        case nextQueueMessageAt = "next_queue_message_at"
+        case lastQueueMessagePosition = "last_queue_message_position"
+        case closeReason = "close_reason"
+        case closedAt = "closed_at"
+        case ratingDeadline = "rating_deadline"
+        /// `NULL` until rated; then the comment and time are set too.
+        case ratingScore = "rating_score"
+        case ratingComment = "rating_comment"
+        case ratedAt = "rated_at"
+        case lastSequence = "last_sequence"
+        case lastEventSequence = "last_event_sequence"
+    }
+
+    static let selectColumns = selectSQL()
+    static let selectByID = selectColumns + " WHERE \(Columns.id.name) = ?"
+    /// Open sessions and closed ones whose rating window is still open at the argument.
+    static let selectLoaded = selectColumns + " WHERE \(Columns.state.name) <> \(SessionCodes.state(.closed)) OR \(Columns.ratingDeadline.name) >= ?"
+    static let upsert = insertSQL(or: .replace)
+
+    var session: SessionRecord
+
+    init(_ session: SessionRecord) {
+        self.session = session
+    }
+
+    init(row: Row) throws {
+        session = SessionRecord(
+            id: row[Columns.id], userID: row[Columns.userID], channel: row[Columns.channel],
+            attributes: try SessionCodes.decode([String: String].self, row[Columns.attributes]),
+            createdAt: Timestamp(milliseconds: row[Columns.createdAt])
         )
-        session.state = try SessionCodes.state(row[4])
-        session.target = try SessionCodes.target(row[6])
-        session.agentID = row[7]
-        session.queueTicket = row[8]
-        session.offerDeadline = (row[9] as Int64?).map(Timestamp.init(milliseconds:))
-        session.missedAgents = try SessionCodes.decode([String].self, row[10])
-        session.userTimeoutAt = (row[11] as Int64?).map(Timestamp.init(milliseconds:))
-        session.nextQueueMessageAt = (row[12] as Int64?).map(Timestamp.init(milliseconds:))
-        session.lastQueueMessagePosition = row[13]
-        session.closeReason = try (row[14] as Int?).map(SessionCodes.reason)
-        session.closedAt = (row[15] as Int64?).map(Timestamp.init(milliseconds:))
-        session.ratingDeadline = (row[16] as Int64?).map(Timestamp.init(milliseconds:))
-        if let score: Int = row[17] {
-            session.rating = SessionRatingRecord(score: score, comment: row[18] ?? "", submittedAt: Timestamp(milliseconds: row[19] ?? 0))
+        session.state = try SessionCodes.state(row[Columns.state])
+        session.target = try SessionCodes.target(row[Columns.target])
+        session.agentID = row[Columns.agentID]
+        session.queueTicket = row[Columns.queueTicket]
+        session.offerDeadline = (row[Columns.offerDeadline] as Int64?).map(Timestamp.init(milliseconds:))
+        session.missedAgents = try SessionCodes.decode([String].self, row[Columns.missedAgents])
+        session.userTimeoutAt = (row[Columns.userTimeoutAt] as Int64?).map(Timestamp.init(milliseconds:))
+        session.nextQueueMessageAt = (row[Columns.nextQueueMessageAt] as Int64?).map(Timestamp.init(milliseconds:))
+        session.lastQueueMessagePosition = row[Columns.lastQueueMessagePosition]
+        session.closeReason = try (row[Columns.closeReason] as Int?).map(SessionCodes.reason)
+        session.closedAt = (row[Columns.closedAt] as Int64?).map(Timestamp.init(milliseconds:))
+        session.ratingDeadline = (row[Columns.ratingDeadline] as Int64?).map(Timestamp.init(milliseconds:))
+        if let score: Int = row[Columns.ratingScore] {
+            session.rating = SessionRatingRecord(
+                score: score, comment: row[Columns.ratingComment] ?? "",
+                submittedAt: Timestamp(milliseconds: row[Columns.ratedAt] ?? 0)
+            )
         }
-        session.lastSequence = row[20]
-        session.lastEventSequence = row[21]
-        return session
+        session.lastSequence = row[Columns.lastSequence]
+        session.lastEventSequence = row[Columns.lastEventSequence]
     }
 
-    static func saveSession(_ session: SessionRecord, _ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO sessions (\(sessionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-            .execute(arguments: [
-                session.id, session.userID, session.channel, SessionCodes.json(session.attributes),
-                SessionCodes.state(session.state), session.createdAt.milliseconds, SessionCodes.target(session.target),
-                session.agentID, session.queueTicket, session.offerDeadline?.milliseconds,
-                SessionCodes.json(session.missedAgents), session.userTimeoutAt?.milliseconds,
-                session.nextQueueMessageAt?.milliseconds, session.lastQueueMessagePosition,
-                session.closeReason.map(SessionCodes.reason), session.closedAt?.milliseconds,
-                session.ratingDeadline?.milliseconds, session.rating?.score, session.rating?.comment,
-                session.rating?.submittedAt.milliseconds, session.lastSequence, session.lastEventSequence,
-            ])
+    var databaseArguments: StatementArguments {
+        // In the order of `Columns`.
+        [
+            session.id, session.userID, session.channel, SessionCodes.json(session.attributes),
+            SessionCodes.state(session.state), session.createdAt.milliseconds, SessionCodes.target(session.target),
+            session.agentID, session.queueTicket, session.offerDeadline?.milliseconds,
+            SessionCodes.json(session.missedAgents), session.userTimeoutAt?.milliseconds,
+            session.nextQueueMessageAt?.milliseconds, session.lastQueueMessagePosition,
+            session.closeReason.map(SessionCodes.reason), session.closedAt?.milliseconds,
+            session.ratingDeadline?.milliseconds, session.rating?.score, session.rating?.comment,
+            session.rating?.submittedAt.milliseconds, session.lastSequence, session.lastEventSequence,
+        ]
+    }
+}
+
+/// A row of `messages`: one ``TranscriptMessage``, written once.
+struct MessageRow: StoreRecord {
+    static let databaseTableName = "messages"
+
+    enum Columns: String, ColumnExpression, CaseIterable {
+        case sessionID = "session_id"
+        case sequence
+        /// 1 user, 2 agent (with ``agentID``), 3 system (with ``prompt``).
+        case sender
+        case agentID = "agent_id"
+        /// 1 + the index of the prompt kind in ``SessionCodes/prompts``.
+        case prompt
+        case text
+        case createdAt = "created_at"
     }
 
-    static func saveMessage(_ message: TranscriptMessage, _ db: Database) throws {
-        let (sender, agentID, prompt): (Int, String?, Int?) = switch message.sender {
-        case .user: (1, nil, nil)
-        case .agent(let id): (2, id, nil)
-        case .system(let kind): (3, nil, (SessionCodes.prompts.firstIndex(of: kind) ?? -1) + 1)
-        }
-        try db.cachedStatement(
-            sql: "INSERT INTO messages (session_id, sequence, sender, agent_id, prompt, text, created_at) VALUES (?,?,?,?,?,?,?)"
-        ).execute(arguments: [message.sessionID, message.sequence, sender, agentID, prompt, message.text, message.createdAt.milliseconds])
+    static let insert = insertSQL()
+    static let selectPage = selectSQL()
+        + " WHERE \(Columns.sessionID.name) = ? AND \(Columns.sequence.name) > ? ORDER BY \(Columns.sequence.name) LIMIT ?"
+
+    var message: TranscriptMessage
+
+    init(_ message: TranscriptMessage) {
+        self.message = message
     }
 
-    static func message(from row: Row) throws -> TranscriptMessage {
+    init(row: Row) throws {
         let sender: Sender
-        switch row[2] as Int {
+        switch row[Columns.sender] as Int {
         case 1: sender = .user
-        case 2: sender = .agent(row[3] ?? "")
+        case 2: sender = .agent(row[Columns.agentID] ?? "")
         case 3:
-            let index = (row[4] as Int? ?? 0) - 1
+            let index = (row[Columns.prompt] as Int? ?? 0) - 1
             guard SessionCodes.prompts.indices.contains(index) else {
                 throw SwitchboardError(.internal, "stored prompt code \(index + 1) is unknown")
             }
@@ -177,41 +235,87 @@ extension SwitchboardStore {
         default:
             throw SwitchboardError(.internal, "stored sender code is unknown")
         }
-        return TranscriptMessage(sessionID: row[0], sequence: row[1], sender: sender, text: row[5], createdAt: Timestamp(milliseconds: row[6]))
+        message = TranscriptMessage(
+            sessionID: row[Columns.sessionID], sequence: row[Columns.sequence], sender: sender, text: row[Columns.text],
+            createdAt: Timestamp(milliseconds: row[Columns.createdAt])
+        )
     }
 
+    var databaseArguments: StatementArguments {
+        let (sender, agentID, prompt): (Int, String?, Int?) = switch message.sender {
+        case .user: (1, nil, nil)
+        case .agent(let id): (2, id, nil)
+        case .system(let kind): (3, nil, (SessionCodes.prompts.firstIndex(of: kind) ?? -1) + 1)
+        }
+        // In the order of `Columns`.
+        return [message.sessionID, message.sequence, sender, agentID, prompt, message.text, message.createdAt.milliseconds]
+    }
+}
+
+/// A row of `session_events`: one event of a session, encoded by the caller.
+struct SessionEventRow: StoreRecord {
+    static let databaseTableName = "session_events"
+
+    enum Columns: String, ColumnExpression, CaseIterable {
+        case sessionID = "session_id"
+        case sequence
+        case createdAt = "created_at"
+        case payload
+    }
+
+    static let insert = insertSQL()
+    static let selectPage = selectSQL()
+        + " WHERE \(Columns.sessionID.name) = ? AND \(Columns.sequence.name) > ? ORDER BY \(Columns.sequence.name) LIMIT ?"
+
+    var sessionID: String
+    var event: StoredEvent
+
+    init(sessionID: String, event: StoredEvent) {
+        self.sessionID = sessionID
+        self.event = event
+    }
+
+    init(row: Row) {
+        sessionID = row[Columns.sessionID]
+        event = StoredEvent(
+            sequence: row[Columns.sequence], createdAt: Timestamp(milliseconds: row[Columns.createdAt]),
+            payload: [UInt8](row[Columns.payload] as Data)
+        )
+    }
+
+    var databaseArguments: StatementArguments {
+        [sessionID, event.sequence, event.createdAt.milliseconds, Data(event.payload)]
+    }
+}
+
+extension SwitchboardStore {
     /// A session.
     public func session(id: String) async throws(SwitchboardError) -> SessionRecord {
         try await read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sessionColumns) FROM sessions WHERE id = ?"), arguments: [id]) else {
+            guard let row = try SessionRow.fetchOne(db.cachedStatement(sql: SessionRow.selectByID), arguments: [id]) else {
                 throw SwitchboardError(.notFound, "session '\(id)' not found")
             }
-            return try Self.session(from: row)
+            return row.session
         }
     }
 
     /// Messages of a session after `sequence`, at most `limit`, and whether more follow.
     public func messages(sessionID: String, after sequence: Int64, limit: Int) async throws(SwitchboardError) -> (messages: [TranscriptMessage], more: Bool) {
         try await read { db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT session_id, sequence, sender, agent_id, prompt, text, created_at FROM messages WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
-                ),
-                arguments: [sessionID, sequence, limit + 1]
-            )
-            return (try rows.prefix(limit).map(Self.message(from:)), rows.count > limit)
+            let rows = try MessageRow.fetchAll(db.cachedStatement(sql: MessageRow.selectPage), arguments: [sessionID, sequence, limit + 1])
+            return (rows.prefix(limit).map(\.message), rows.count > limit)
         }
     }
 
     /// Stored events (encoded by the caller) of a session or an agent after `sequence`, at most `limit`.
     public func events(of owner: EventOwner, after sequence: Int64, limit: Int) async throws(SwitchboardError) -> [StoredEvent] {
         try await read { db in
-            let sql = switch owner {
-            case .session: "SELECT sequence, created_at, payload FROM session_events WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
-            case .agent: "SELECT sequence, created_at, payload FROM agent_events WHERE agent_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
-            }
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [owner.id, sequence, limit]).map { row in
-                StoredEvent(sequence: row[0], createdAt: Timestamp(milliseconds: row[1]), payload: [UInt8](row[2] as Data))
+            let arguments: StatementArguments = [owner.id, sequence, limit]
+            return switch owner {
+            case .session:
+                try SessionEventRow.fetchAll(db.cachedStatement(sql: SessionEventRow.selectPage), arguments: arguments).map(\.event)
+            case .agent:
+                try AgentEventRow.fetchAll(db.cachedStatement(sql: AgentEventRow.selectPage), arguments: arguments).map(\.event)
             }
         }
     }

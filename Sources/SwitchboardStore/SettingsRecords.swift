@@ -19,16 +19,48 @@ public struct StoredSettings: Sendable, Hashable {
     }
 }
 
+/// A row of `settings`: the one stored document (`id` 1).
+struct SettingsRow: StoreRecord {
+    static let databaseTableName = "settings"
+
+    enum Columns: String, ColumnExpression, CaseIterable {
+        /// Always 1.
+        case id
+        case version
+        case document
+        case updatedAt = "updated_at"
+    }
+
+    static let selectCurrent = selectSQL() + " WHERE \(Columns.id.name) = 1"
+    static let selectVersion = "SELECT \(Columns.version.name) FROM \(databaseTableName) WHERE \(Columns.id.name) = 1"
+    static let upsert = insertSQL() + """
+         ON CONFLICT(\(Columns.id.name)) DO UPDATE SET \(Columns.version.name) = excluded.\(Columns.version.name), \
+        \(Columns.document.name) = excluded.\(Columns.document.name), \(Columns.updatedAt.name) = excluded.\(Columns.updatedAt.name)
+        """
+
+    var settings: StoredSettings
+
+    init(_ settings: StoredSettings) {
+        self.settings = settings
+    }
+
+    init(row: Row) {
+        settings = StoredSettings(
+            version: row[Columns.version], document: [UInt8](row[Columns.document] as Data),
+            updatedAt: Timestamp(milliseconds: row[Columns.updatedAt])
+        )
+    }
+
+    var databaseArguments: StatementArguments {
+        [1, settings.version, Data(settings.document), settings.updatedAt.milliseconds]
+    }
+}
+
 extension SwitchboardStore {
     /// The stored settings document, or `nil` before the first update (the defaults apply).
     public func settings() async throws(SwitchboardError) -> StoredSettings? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT version, document, updated_at FROM settings WHERE id = 1").map { row in
-                StoredSettings(
-                    version: row[0], document: [UInt8](row[1] as Data),
-                    updatedAt: Timestamp(milliseconds: row[2])
-                )
-            }
+            try SettingsRow.fetchOne(db, sql: SettingsRow.selectCurrent)?.settings
         }
     }
 
@@ -39,23 +71,16 @@ extension SwitchboardStore {
     public func replaceSettings(_ document: [UInt8], expectedVersion: Int64) async throws(SwitchboardError) -> StoredSettings {
         let now = clock.now()
         return try await write { db in
-            let current = try Int64.fetchOne(db, sql: "SELECT version FROM settings WHERE id = 1") ?? 0
+            let current = try Int64.fetchOne(db, sql: SettingsRow.selectVersion) ?? 0
             guard current == expectedVersion else {
                 throw SwitchboardError(
                     .aborted,
                     "the settings changed since version \(expectedVersion) was read (now version \(current)); read them again and retry"
                 )
             }
-            let next = current + 1
-            try db.execute(
-                sql: """
-                    INSERT INTO settings (id, version, document, updated_at) VALUES (1, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET version = excluded.version, document = excluded.document,
-                    updated_at = excluded.updated_at
-                    """,
-                arguments: [next, Data(document), now.milliseconds]
-            )
-            return StoredSettings(version: next, document: document, updatedAt: now)
+            let stored = StoredSettings(version: current + 1, document: document, updatedAt: now)
+            try SettingsRow(stored).write(db, sql: SettingsRow.upsert)
+            return stored
         }
     }
 }

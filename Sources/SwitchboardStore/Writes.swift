@@ -51,46 +51,35 @@ extension SwitchboardStore {
     static func apply(_ write: StoreWrite, _ db: Database) throws {
         switch write {
         case .insertAgent(let agent):
-            try db.cachedStatement(
-                sql: "INSERT INTO agents (id, display_name, max_sessions, status, status_changed_at, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-            ).execute(arguments: [
-                agent.id, agent.displayName, agent.maxSessions, agent.status.storedCode, agent.statusChangedAt.milliseconds,
-                agent.createdAt.milliseconds,
-            ])
+            try AgentRow(agent).write(db, sql: AgentRow.insert)
         case .updateAgent(let id, let displayName, let maxSessions):
-            try db.cachedStatement(sql: "UPDATE agents SET display_name = ?, max_sessions = ? WHERE id = ?")
-                .execute(arguments: [displayName, maxSessions, id])
+            try db.cachedStatement(sql: AgentRow.update).execute(arguments: [displayName, maxSessions, id])
         case .deleteAgent(let id):
-            try db.cachedStatement(sql: "DELETE FROM agents WHERE id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: AgentRow.delete).execute(arguments: [id])
             // Its events go with it: an agent created again under the same id numbers its events
             // from 1 (found by fuzzing: the old rows made its first event a UNIQUE violation).
-            try db.cachedStatement(sql: "DELETE FROM agent_events WHERE agent_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: AgentEventRow.deleteOfAgent).execute(arguments: [id])
         case .agentState(let id, let status, let changedAt, let lastAssignedAt):
-            try db.cachedStatement(sql: "UPDATE agents SET status = ?, status_changed_at = ?, last_assigned_at = ? WHERE id = ?")
+            try db.cachedStatement(sql: AgentRow.updateState)
                 .execute(arguments: [status.storedCode, changedAt.milliseconds, lastAssignedAt.milliseconds, id])
         case .insertGroup(let group):
-            try db.cachedStatement(sql: "INSERT INTO groups (id, name, created_at) VALUES (?, ?, ?)")
-                .execute(arguments: [group.id, group.name, group.createdAt.milliseconds])
+            try GroupRow(group).write(db, sql: GroupRow.insert)
         case .renameGroup(let id, let name):
-            try db.cachedStatement(sql: "UPDATE groups SET name = ? WHERE id = ?").execute(arguments: [name, id])
+            try db.cachedStatement(sql: GroupRow.rename).execute(arguments: [name, id])
         case .deleteGroup(let id):
-            try db.cachedStatement(sql: "DELETE FROM groups WHERE id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: GroupRow.delete).execute(arguments: [id])
         case .addMember(let groupID, let agentID):
-            try db.cachedStatement(sql: "INSERT INTO group_members (group_id, agent_id) VALUES (?, ?)")
-                .execute(arguments: [groupID, agentID])
+            try GroupMemberRow(groupID: groupID, agentID: agentID).write(db, sql: GroupMemberRow.insert)
         case .removeMember(let groupID, let agentID):
-            try db.cachedStatement(sql: "DELETE FROM group_members WHERE group_id = ? AND agent_id = ?")
-                .execute(arguments: [groupID, agentID])
+            try db.cachedStatement(sql: GroupMemberRow.delete).execute(arguments: [groupID, agentID])
         case .session(let session):
-            try saveSession(session, db)
+            try SessionRow(session).write(db, sql: SessionRow.upsert)
         case .message(let message):
-            try saveMessage(message, db)
-        case .event(let owner, let event):
-            let sql = switch owner {
-            case .session: "INSERT INTO session_events (session_id, sequence, created_at, payload) VALUES (?, ?, ?, ?)"
-            case .agent: "INSERT INTO agent_events (agent_id, sequence, created_at, payload) VALUES (?, ?, ?, ?)"
-            }
-            try db.cachedStatement(sql: sql).execute(arguments: [owner.id, event.sequence, event.createdAt.milliseconds, Data(event.payload)])
+            try MessageRow(message).write(db, sql: MessageRow.insert)
+        case .event(.session(let id), let event):
+            try SessionEventRow(sessionID: id, event: event).write(db, sql: SessionEventRow.insert)
+        case .event(.agent(let id), let event):
+            try AgentEventRow(agentID: id, event: event).write(db, sql: AgentEventRow.insert)
         }
     }
 
@@ -107,30 +96,21 @@ extension SwitchboardStore {
     public func loadState(now: Timestamp) async throws(SwitchboardError) -> LoadedState {
         let settings = try await self.settings()
         return try await read { db in
-            let agentRows = try Row.fetchAll(
-                db, sql: "SELECT id, display_name, max_sessions, status, status_changed_at, created_at, last_assigned_at FROM agents ORDER BY id"
-            )
             var lastEvents: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT agent_id, MAX(sequence) FROM agent_events GROUP BY agent_id") {
-                lastEvents[row[0]] = row[1]
+            for row in try Row.fetchAll(db, sql: AgentEventRow.selectLastSequences) {
+                lastEvents[row[AgentEventRow.Columns.agentID]] = row[AgentEventRow.lastSequence]
             }
             var memberships: [String: [String]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT agent_id, group_id FROM group_members ORDER BY group_id") {
-                memberships[row[0], default: []].append(row[1])
+            for member in try GroupMemberRow.fetchAll(db, sql: GroupMemberRow.selectAll) {
+                memberships[member.agentID, default: []].append(member.groupID)
             }
-            let agents = try agentRows.map { row -> (profile: AgentProfile, lastAssignedAt: Timestamp, lastEventSequence: Int64) in
-                let profile = AgentProfile(
-                    id: row[0], displayName: row[1], maxSessions: row[2], status: try AgentProfile.Status(storedCode: row[3]),
-                    groupIDs: memberships[row[0] as String] ?? [], statusChangedAt: Timestamp(milliseconds: row[4]),
-                    createdAt: Timestamp(milliseconds: row[5])
-                )
-                return (profile, Timestamp(milliseconds: row[6]), lastEvents[profile.id] ?? 0)
+            let agents = try AgentRow.fetchAll(db, sql: AgentRow.selectAll).map { row in
+                var profile = row.profile
+                profile.groupIDs = memberships[profile.id] ?? []
+                return (profile: profile, lastAssignedAt: row.lastAssignedAt, lastEventSequence: lastEvents[profile.id] ?? 0)
             }
-            let groups = try Row.fetchAll(db, sql: Self.groupSelect + " ORDER BY g.id").map(Self.group(from:))
-            let sessions = try Row.fetchAll(
-                db, sql: "SELECT \(Self.sessionColumns) FROM sessions WHERE state <> 4 OR rating_deadline >= ?",
-                arguments: [now.milliseconds]
-            ).map(Self.session(from:))
+            let groups = try Row.fetchAll(db, sql: GroupRow.selectWithCountAll).map(Self.group(from:))
+            let sessions = try SessionRow.fetchAll(db, sql: SessionRow.selectLoaded, arguments: [now.milliseconds]).map(\.session)
             return LoadedState(settings: settings, agents: agents, groups: groups, sessions: sessions)
         }
     }

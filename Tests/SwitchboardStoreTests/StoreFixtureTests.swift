@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+import SwitchboardStore
+import Testing
+
+/// A database made by an earlier version opens with today's store and keeps everything.
+@Suite("Store fixtures")
+struct StoreFixtureTests {
+    /// A copy of a fixture in a fresh temporary folder (opening migrates it: never the original).
+    static func copy(of name: String) throws -> String {
+        let source = try #require(Bundle.module.url(forResource: name, withExtension: "sqlite", subdirectory: "Fixtures"))
+        let path = temporaryDatabase()
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: source, to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("the v4 fixture is as that version left it: migrated through v4-api-keys, nothing later")
+    func v4File() throws {
+        let path = try Self.copy(of: "v4")
+        let applied = try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        }
+        #expect(applied == FixtureV4.migrations)
+    }
+
+    @Test("a v4 database (a3afe47) opens and keeps every record with its values")
+    func v4() async throws {
+        let store = try SwitchboardStore(location: .file(try Self.copy(of: "v4")), clock: ManualClock())
+        defer { store.close() }
+        let applied = try await store.appliedMigrations()
+        #expect(Array(applied.prefix(FixtureV4.migrations.count)) == FixtureV4.migrations)
+
+        #expect(try await store.settings() == FixtureV4.settings)
+
+        let agents = try await store.agents(PageRequest())
+        #expect(agents.items == FixtureV4.agents.map(\.profile))
+        #expect(agents.nextToken.isEmpty)
+        for expected in FixtureV4.agents {
+            #expect(try await store.agent(id: expected.profile.id) == expected.profile)
+        }
+
+        #expect(try await store.groups(PageRequest()).items == FixtureV4.groups)
+        for group in FixtureV4.groups {
+            #expect(try await store.group(id: group.id) == group)
+            let members = FixtureV4.memberships.filter { $0.groupID == group.id }.map(\.agentID).sorted()
+            #expect(try await store.groupAgents(groupID: group.id, PageRequest()).items.map(\.id) == members)
+        }
+
+        for session in FixtureV4.sessions {
+            #expect(try await store.session(id: session.id) == session)
+            let messages = FixtureV4.messages.filter { $0.sessionID == session.id }
+            let stored = try await store.messages(sessionID: session.id, after: 0, limit: 100)
+            #expect(stored.messages == messages && !stored.more, "messages of \(session.id)")
+            let events = FixtureV4.sessionEvents.filter { $0.owner == .session(session.id) }.map(\.event)
+            #expect(try await store.events(of: .session(session.id), after: 0, limit: 100) == events, "events of \(session.id)")
+        }
+        for (profile, _, _) in FixtureV4.agents {
+            let events = FixtureV4.agentEvents.filter { $0.owner == .agent(profile.id) }.map(\.event)
+            #expect(try await store.events(of: .agent(profile.id), after: 0, limit: 100) == events, "events of \(profile.id)")
+        }
+
+        #expect(try await store.apiKeys() == FixtureV4.apiKeys)
+
+        let loaded = try await store.loadState(now: FixtureV4.loadTime)
+        #expect(loaded.settings == FixtureV4.settings)
+        #expect(loaded.agents.map(\.profile) == FixtureV4.agents.map(\.profile))
+        #expect(loaded.agents.map(\.lastAssignedAt) == FixtureV4.agents.map(\.lastAssignedAt))
+        #expect(loaded.agents.map(\.lastEventSequence) == FixtureV4.agents.map(\.lastEventSequence))
+        #expect(loaded.groups == FixtureV4.groups)
+        let open = [FixtureV4.bot, FixtureV4.queued, FixtureV4.offered, FixtureV4.active, FixtureV4.closedRatingOpen]
+        #expect(loaded.sessions.sorted { $0.id < $1.id } == open.sorted { $0.id < $1.id })
+    }
+
+    @Test("a v4 database takes new writes after opening")
+    func v4Writes() async throws {
+        let clock = ManualClock()
+        let path = try Self.copy(of: "v4")
+        do {
+            let store = try SwitchboardStore(location: .file(path), clock: clock)
+            defer { store.close() }
+            var session = FixtureV4.queued
+            session.state = .active
+            session.agentID = "carol"
+            session.lastSequence = 3
+            let message = TranscriptMessage(sessionID: session.id, sequence: 3, sender: .agent("carol"), text: "Hi", createdAt: clock.now())
+            try await store.enqueue([
+                .session(session), .message(message),
+                .event(.agent("carol"), StoredEvent(sequence: 1, createdAt: clock.now(), payload: [1])),
+                .addMember(groupID: "empty", agentID: "carol"),
+            ]).committed()
+            _ = try await store.replaceSettings([9], expectedVersion: FixtureV4.settings.version)
+        }
+        let reopened = try SwitchboardStore(location: .file(path), clock: clock)
+        defer { reopened.close() }
+        #expect(try await reopened.session(id: "s-queued").agentID == "carol")
+        #expect(try await reopened.messages(sessionID: "s-queued", after: 0, limit: 10).messages.count == 3)
+        #expect(try await reopened.agent(id: "carol").groupIDs == ["empty"])
+        #expect(try await reopened.settings()?.version == FixtureV4.settings.version + 1)
+        #expect(try await reopened.session(id: "s-bot") == FixtureV4.bot)
+    }
+}
