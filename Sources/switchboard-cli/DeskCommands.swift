@@ -88,7 +88,9 @@ struct DeskCommands: AsyncParsableCommand {
 
         func run() async throws {
             try await global.run { client in
-                let list = try await client.agents.listAgentSessions(ListAgentSessionsRequest(agentID: agent))
+                var sessions: [Session] = []
+                for try await session in client.agents.allAgentSessions(agentID: agent) { sessions.append(session) }
+                let list = ListAgentSessionsResponse(sessions: sessions)  // every page
                 Output.print(list: list.sessions, response: list, columns: ["id", "userId", "state", "groupId"], format: global.output)
             }
         }

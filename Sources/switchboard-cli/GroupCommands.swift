@@ -93,8 +93,10 @@ struct GroupCommands: AsyncParsableCommand {
 
         func run() async throws {
             try await global.run { client in
-                let page = try await client.agents.listGroupAgents(ListGroupAgentsRequest(groupID: group, pageSize: 1000))
-                Output.print(list: page.agents, response: page, columns: ["id", "displayName", "status"], format: global.output)
+                var agents: [Agent] = []
+                for try await agent in client.agents.allGroupAgents(groupID: group, pageSize: 1000) { agents.append(agent) }
+                let list = ListAgentsResponse(agents: agents)  // every page
+                Output.print(list: list.agents, response: list, columns: ["id", "displayName", "status"], format: global.output)
             }
         }
     }

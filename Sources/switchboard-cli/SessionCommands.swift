@@ -130,7 +130,9 @@ struct SessionCommands: AsyncParsableCommand {
 
         func run() async throws {
             try await global.run { client in
-                let menu = try await client.sessions.listGroups(ListSessionGroupsRequest())
+                var groups: [SessionGroup] = []
+                for try await group in client.sessions.allGroups() { groups.append(group) }
+                let menu = ListSessionGroupsResponse(groups: groups)  // every page
                 Output.print(list: menu.groups, response: menu, columns: ["id", "name", "available"], format: global.output)
             }
         }
