@@ -1,7 +1,6 @@
 public import Logging
 public import SwitchboardCore
 import DequeModule
-import SwitchboardProto
 public import SwitchboardStore
 
 /// What the business server's hook is asked.
@@ -36,7 +35,7 @@ public protocol AllocationHook: Sendable {
 /// When a commit fails, the memory may be ahead of the database: the engine reloads from the
 /// database (the source of truth) and the command fails with `UNAVAILABLE`.
 public actor SwitchboardEngine {
-    private let store: SwitchboardStore
+    private let store: EngineStore
     private let clock: any WallClock
     private let hook: (any AllocationHook)?
     private let logger: Logger
@@ -55,7 +54,7 @@ public actor SwitchboardEngine {
         store: SwitchboardStore, clock: any WallClock = SystemWallClock(), hook: (any AllocationHook)? = nil,
         logger: Logger = Logger(label: "switchboard.engine")
     ) async throws(SwitchboardError) {
-        self.store = store
+        self.store = EngineStore(store: store)
         self.clock = clock
         self.hook = hook
         self.logger = logger
@@ -70,17 +69,11 @@ public actor SwitchboardEngine {
     }
 
     private func load() async throws(SwitchboardError) {
-        let loaded = try await store.loadState(now: clock.now())
-        var settings = SwitchboardSettings()
-        if let stored = loaded.settings {
-            do {
-                settings = SwitchboardSettings(proto: try Settings(serializedBytes: stored.document))
-            } catch {
-                throw SwitchboardError(.internal, "the stored settings (version \(stored.version)) cannot be decoded: \(error)")
-            }
-            settingsVersion = stored.version
-            settingsUpdatedAt = stored.updatedAt
-        }
+        let stored = try await store.load(now: clock.now())
+        let loaded = stored.state
+        let settings = stored.settings
+        settingsVersion = stored.settingsVersion
+        settingsUpdatedAt = stored.settingsUpdatedAt
         var members: [String: Set<String>] = [:]
         for group in loaded.groups { members[group.id] = [] }
         for (profile, _, _) in loaded.agents {
@@ -111,42 +104,18 @@ public actor SwitchboardEngine {
     /// Carries out a decision's actions: stores them in one transaction and waits for the commit,
     /// then publishes the events and ends the watches of finished sessions.
     private func commit(_ actions: RoutingActions) async throws(SwitchboardError) {
-        var writes: [StoreWrite] = []
-        for change in actions.directory {
-            let write: StoreWrite = switch change {
-            case .insertAgent(let profile): .insertAgent(profile)
-            case .updateAgent(let id, let displayName, let maxSessions): .updateAgent(id: id, displayName: displayName, maxSessions: maxSessions)
-            case .deleteAgent(let id): .deleteAgent(id)
-            case .insertGroup(let group): .insertGroup(group)
-            case .renameGroup(let id, let name): .renameGroup(id: id, name: name)
-            case .deleteGroup(let id): .deleteGroup(id)
-            case .addMember(let groupID, let agentID): .addMember(groupID: groupID, agentID: agentID)
-            case .removeMember(let groupID, let agentID): .removeMember(groupID: groupID, agentID: agentID)
-            }
-            writes.append(write)
-        }
-        for session in actions.sessionsInOrder {
-            writes.append(.session(session))
-            if session.state == .closed { recentlyClosed.insert(session) }
-        }
-        writes += actions.messages.map { .message($0) }
-        for agent in actions.agentsInOrder {
-            writes.append(.agentState(id: agent.id, status: agent.status, statusChangedAt: agent.statusChangedAt, lastAssignedAt: agent.idleSince))
-        }
-        let events = EventEncoding.encode(actions)
-        writes += events.map { .event($0.0, $0.1) }
-        if !writes.isEmpty {
+        for session in actions.sessions.values where session.state == .closed { recentlyClosed.insert(session) }
+        let events: [(EventOwner, StoredEvent)]
+        do {
+            events = try await store.commit(actions)
+        } catch {
+            logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
             do {
-                try await store.enqueue(writes, checked: true).committed()
+                try await load()
             } catch {
-                logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
-                do {
-                    try await load()
-                } catch {
-                    logger.critical("reloading the state failed", metadata: ["error": "\(error)"])
-                }
-                throw error
+                logger.critical("reloading the state failed", metadata: ["error": "\(error)"])
             }
+            throw error
         }
         // Published only once stored: a watcher that misses them live finds them in the store.
         hub.publish(events)
@@ -193,13 +162,7 @@ public actor SwitchboardEngine {
             )
         }
         try settings.validate()
-        let document: [UInt8]
-        do {
-            document = try Settings(settings).serializedBytes()
-        } catch {
-            throw SwitchboardError(.invalidArgument, "the settings cannot be encoded: \(error)")
-        }
-        let stored = try await store.replaceSettings(document, expectedVersion: expectedVersion)
+        let stored = try await store.replaceSettings(settings, expectedVersion: expectedVersion)
         settingsVersion = stored.version
         settingsUpdatedAt = stored.updatedAt
         try await commit(try state.updateSettings(settings, now: clock.now()).actions)
