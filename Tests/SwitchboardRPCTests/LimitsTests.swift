@@ -188,7 +188,11 @@ struct LimitsTests {
 
     @Test("an idle connection is closed; one with a stream open is not")
     func idle() async throws {
-        let configuration = RPCServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .milliseconds(150))
+        // Real time: long enough that the watcher's first request, on a busy machine, arrives
+        // before its connection counts as idle (with 150 ms it sometimes did not, and the server
+        // rightly closed it). The handler's timers are also tested in virtual time.
+        let timeout = Duration.seconds(1)
+        let configuration = RPCServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: timeout)
         try await withTestServer(configuration: configuration) { server in
             let watcher = try await server.makeRawConnection()
             try await watcher.sendRequest(
@@ -197,10 +201,10 @@ struct LimitsTests {
             )
             #expect(try await watcher.nextFrame()?.header.type == .data)
 
+            let started = ContinuousClock.now  // before the connection exists, so before its idle clock starts
             let idle = try await server.makeRawConnection()
-            let started = ContinuousClock.now
             try await idle.waitUntilClosed()
-            #expect(ContinuousClock.now - started >= .milliseconds(100))
+            #expect(ContinuousClock.now - started >= timeout)
 
             // The watcher, silent for longer than the idle timeout, still has its stream.
             #expect(server.server.openStreams == 1)
