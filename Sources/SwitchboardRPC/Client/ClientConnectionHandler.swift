@@ -30,8 +30,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var pending: [UInt32: Pending] = [:]
     private var nextStreamID: UInt32 = 1
     private var context: ChannelHandlerContext?
-    private var flushScheduled = false
-    private var reading = false
+    private var batch = OutboundBatch(allocator: ByteBufferAllocator())
     private var closedError: RPCError?
     private let peer: String
 
@@ -41,6 +40,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.batch = OutboundBatch(allocator: context.channel.allocator)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -110,18 +110,34 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Appends `frame` with its stream id to the outbound batch, flushed once per event loop
+    /// tick (or at once when many frames wait): one socket write for many calls.
     private func write(_ frame: ByteBuffer, streamID: UInt32) {
         guard let context else { return }
-        var frame = frame
-        frame.setInteger(streamID, at: frame.readerIndex + 4)
-        context.write(wrapOutboundOut(frame), promise: nil)
-        if !flushScheduled {
-            flushScheduled = true
+        let flush = batch.append { buffer in
+            let start = buffer.writerIndex
+            buffer.writeImmutableBuffer(frame)
+            buffer.setInteger(streamID, at: start + 4)
+        }
+        switch flush {
+        case .later:
+            break
+        case .now:
+            flushNow()
+        case .onNextTick:
             context.eventLoop.assumeIsolated().execute {
-                self.flushScheduled = false
-                self.context?.flush()
+                self.batch.tickFired()
+                self.flushNow()
             }
         }
+    }
+
+    private func flushNow() {
+        guard let context else { return }
+        if let frames = batch.take() {
+            context.write(wrapOutboundOut(frames), promise: nil)
+        }
+        context.flush()
     }
 
     private func unavailable() -> RPCError {
@@ -131,6 +147,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: Answers
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        batch.readStarted()
         switch unwrapInboundIn(data) {
         case .frame(let frame):
             let streamID = frame.header.streamID
@@ -178,6 +195,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             guard let call = pending.removeValue(forKey: header.streamID) else { return }
             call.fail(RPCError(code: .resourceExhausted, message: "answer of \(header.length) bytes exceeds the client's limit"))
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if batch.readCompleted() { flushNow() }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -61,6 +61,12 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         self.frameTimeout = frameTimeout
     }
 
+    /// Whether the decoder is inside an oversized frame, discarding its data: a frame has begun
+    /// even when none of its bytes is buffered.
+    var isSkippingData: Bool {
+        if case .skipping = state { true } else { false }
+    }
+
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch try decode(buffer: &buffer) {
         case .some(let frame):

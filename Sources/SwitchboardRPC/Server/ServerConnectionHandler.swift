@@ -4,12 +4,16 @@ import SwitchboardProto
 
 /// Serves the calls of one connection, on its event loop.
 ///
-/// Each request frame becomes a task (preferring the connection's event loop as executor) that
-/// runs the method's handler; answers are written as they finish, so calls complete out of order.
-/// Writes made while reading a burst of frames are flushed once at its end; writes made later
-/// (when handlers finish) are flushed once per event loop tick.
+/// The handler decodes frames and performs what its ``ServerConnectionStateMachine`` decides:
+/// every rule (stream ids, limits, authentication, the idle and slow-frame timeouts, graceful
+/// shutdown) lives there; the handler owns the tasks, the timers and the socket. Time comes from
+/// an injected ``ConnectionClock``.
+///
+/// Each admitted request becomes a task (preferring the connection's event loop as executor)
+/// that runs the method's handler; answers are written as they finish, so calls complete out of
+/// order, and batched by an ``OutboundBatch``.
 final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Settings shared by every connection of a server.
@@ -24,52 +28,69 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var streams: StreamBudget = StreamBudget(limit: .max)
     }
 
-    private struct Call {
+    /// What the handler keeps of a call in flight; the state machine stores it.
+    struct CallHandle {
         var task: Task<Void, Never>?
         var timeout: Scheduled<Void>?
-        let streaming: Bool
     }
 
     private let settings: Settings
-    private var calls: [UInt32: Call] = [:]
-    private var lastStreamID: UInt32 = 0
+    private var machine: ServerConnectionStateMachine<CallHandle>
+    private let clock: any ConnectionClock
+    private var decoder: FrameDecoder
+    /// Received bytes not decoded yet (part of a frame).
+    private var inbound: ByteBuffer
+    /// Stands in for `inbound` once it is all decoded, so the channel can reuse its read buffer.
+    private let noBytes: ByteBuffer
+    /// When the last read began (the time of every frame it brought).
+    private var readInstant = NIODeadline.uptimeNanoseconds(0)
+    private var batch: OutboundBatch
+    private var idleTimer: Scheduled<Void>?
+    private var frameTimer: Scheduled<Void>?
+
     private var context: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor?
     private var remotePeer = "unknown"
     private var logger: Logger
-
-    private var reading = false
-    private var needsFlush = false
-    private var flushScheduled = false
-    private var quiescing = false
     private var writabilityWaiters: [(UInt32, CheckedContinuation<Void, any Error>)] = []
     private var requestCounter: UInt64 = 0
-    private static let outboundCapacity = 4096
-    private var outbound = ByteBuffer()
-    private var unflushedFrames = 0
-    /// Answers buffered before a flush even within one read burst or tick.
-    static let framesPerFlush = 16
     private let connectionID: String
 
-    /// Installs what a server gives each connection on `channel`: the idle timer (with
-    /// `idleTimeout`), the frame decoder and a connection handler. Call it on the channel's loop.
+    /// Installs what a server gives each connection on `channel`: a connection handler, which
+    /// decodes frames, closes the connection after `idleTimeout` without reads (and no calls),
+    /// and when a frame is not whole `frameTimeout` after its first byte, reading the time from
+    /// `clock`. Call it on the channel's loop.
     static func install(
         on channel: any Channel, settings: Settings, connectionID: String,
-        idleTimeout: TimeAmount? = nil, frameTimeout: TimeAmount? = nil
+        idleTimeout: TimeAmount? = nil, frameTimeout: TimeAmount? = nil,
+        clock: any ConnectionClock = SystemConnectionClock()
     ) throws {
-        let operations = channel.pipeline.syncOperations
-        if let idleTimeout {
-            try operations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-        }
-        try operations.addHandlers(
-            ByteToMessageHandler(FrameDecoder(maximumDataLength: settings.maximumDataLength, frameTimeout: frameTimeout)),
-            ServerConnectionHandler(settings: settings, connectionID: connectionID)
+        try channel.pipeline.syncOperations.addHandler(
+            ServerConnectionHandler(
+                settings: settings, connectionID: connectionID, idleTimeout: idleTimeout,
+                frameTimeout: frameTimeout, clock: clock
+            )
         )
     }
 
-    init(settings: Settings, connectionID: String) {
+    init(
+        settings: Settings, connectionID: String, idleTimeout: TimeAmount? = nil, frameTimeout: TimeAmount? = nil,
+        clock: any ConnectionClock = SystemConnectionClock()
+    ) {
         self.settings = settings
         self.connectionID = connectionID
+        self.clock = clock
+        self.machine = ServerConnectionStateMachine(
+            configuration: .init(idleTimeout: idleTimeout, frameTimeout: frameTimeout),
+            admission: RequestAdmission(
+                maximumCallsPerConnection: settings.maximumCallsPerConnection, streams: settings.streams,
+                authenticator: settings.authenticator
+            )
+        )
+        self.decoder = FrameDecoder(maximumDataLength: settings.maximumDataLength)
+        self.noBytes = ByteBuffer()
+        self.inbound = noBytes
+        self.batch = OutboundBatch(allocator: ByteBufferAllocator())
         var logger = settings.logger
         logger[metadataKey: "connection"] = "\(connectionID)"
         self.logger = logger
@@ -78,185 +99,183 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
-        self.outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
+        self.batch = OutboundBatch(allocator: context.channel.allocator)
         if let address = context.channel.remoteAddress {
             remotePeer = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
         }
+        if context.channel.isActive { connectionStarted(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
         self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionStarted(context: context)
+        context.fireChannelActive()
+    }
+
+    private func connectionStarted(context: ChannelHandlerContext) {
+        if let deadline = machine.connectionStarted(now: clock.now()) {
+            armIdleTimer(at: deadline, context: context)
+        }
     }
 
     // MARK: Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        reading = true
-        switch unwrapInboundIn(data) {
+        guard machine.acceptsFrames else { return }
+        var bytes = unwrapInboundIn(data)
+        let now = clock.now()
+        readInstant = now
+        machine.readStarted()
+        batch.readStarted()
+        if inbound.readableBytes == 0 {
+            inbound = bytes
+        } else {
+            inbound.writeBuffer(&bytes)
+        }
+        var completedFrame = false
+        do {
+            while machine.acceptsFrames, let item = try decoder.decode(buffer: &inbound) {
+                completedFrame = true
+                receive(item, now: now, context: context)
+            }
+        } catch {
+            inbound = noBytes
+            errorCaught(context: context, error: error)
+            return
+        }
+        let midFrame = inbound.readableBytes > 0 || decoder.isSkippingData
+        if !midFrame { inbound = noBytes }
+        switch machine.bytesDecoded(midFrame: midFrame, completedFrame: completedFrame, now: now) {
+        case .none:
+            break
+        case .arm(let deadline):
+            frameTimer?.cancel()
+            frameTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.frameTimerFired()
+            }
+        case .cancel:
+            frameTimer?.cancel()
+            frameTimer = nil
+        }
+    }
+
+    private func receive(_ item: InboundFrame, now: NIODeadline, context: ChannelHandlerContext) {
+        switch item {
         case .frame(let frame):
             switch frame.header.type {
             case .request:
-                receiveRequest(frame, context: context)
+                receiveRequest(frame, now: now, context: context)
             case .data:
-                receiveData(frame.header)
+                switch machine.dataReceived(frame.header) {
+                case .none:
+                    break
+                case .reject(let streamID, let error):
+                    writeError(streamID: streamID, error)
+                case .end(let ended, let close):
+                    end(ended, close: close)
+                }
             default:
                 break  // responses and unknown types from a client are ignored, as ttrpc peers do
             }
         case .oversized(let header):
             logger.debug("oversized frame", metadata: ["stream": "\(header.streamID)", "length": "\(header.length)"])
-            guard header.type == .request, acceptStreamID(header.streamID) else { return }
-            writeError(
-                streamID: header.streamID,
-                RPCError(
-                    code: .resourceExhausted,
-                    message: "request frame of \(header.length) bytes exceeds the limit of \(settings.maximumDataLength) bytes"
-                )
-            )
+            switch machine.oversizedFrameReceived(header, maximumDataLength: settings.maximumDataLength) {
+            case .none:
+                break
+            case .reject(let streamID, let error):
+                writeError(streamID: streamID, error)
+            }
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
-        if needsFlush {
-            needsFlush = false
+        machine.readCompleted(now: readInstant)
+        if batch.readCompleted() {
             flushNow()
         }
         context.fireChannelReadComplete()
     }
 
-    /// Checks the ttrpc stream id rules; answers `INVALID_ARGUMENT` on the stream when broken.
-    private func acceptStreamID(_ streamID: UInt32) -> Bool {
-        if streamID % 2 == 0 {
-            writeError(streamID: streamID, RPCError(code: .invalidArgument, message: "stream id \(streamID) is even; client streams must use odd ids"))
-            return false
-        }
-        if streamID <= lastStreamID {
-            writeError(streamID: streamID, RPCError(code: .invalidArgument, message: "stream id \(streamID) is not greater than \(lastStreamID); stream ids must increase"))
-            return false
-        }
-        lastStreamID = streamID
-        return true
-    }
-
-    private func receiveRequest(_ frame: Frame, context: ChannelHandlerContext) {
+    private func receiveRequest(_ frame: Frame, now: NIODeadline, context: ChannelHandlerContext) {
         let streamID = frame.header.streamID
-        guard acceptStreamID(streamID) else { return }
-        let request: Ttrpc_Request
+        let envelope: ReceivedRequest.Envelope
+        var handler: RPCRouter.Handler?
+        var payload: [UInt8] = []
         do {
-            request = try Ttrpc_Request(buffer: frame.data)
+            let request = try Ttrpc_Request(buffer: frame.data)
+            handler = settings.router.handler(service: request.service, method: request.method)
+            let route: ReceivedRequest.Route
+            switch handler {
+            case .unary?: route = .unary
+            case .serverStreaming?: route = .serverStreaming
+            case nil: route = settings.router.hasService(request.service) ? .unknownMethod : .unknownService
+            }
+            payload = request.payload
+            envelope = .decoded(
+                method: MethodDescriptor(service: request.service, method: request.method),
+                metadata: Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) }),
+                timeoutNano: request.timeoutNano, route: route
+            )
         } catch {
-            writeError(streamID: streamID, RPCError(code: .invalidArgument, message: "invalid request envelope: \(error)"))
-            return
+            envelope = .undecodable("\(error)")
         }
-        if quiescing {
-            writeError(streamID: streamID, RPCError(code: .unavailable, message: "the server is shutting down"))
-            return
-        }
-        guard let handler = settings.router.handler(service: request.service, method: request.method) else {
-            let message = settings.router.hasService(request.service)
-                ? "unknown method '\(request.method)' of service '\(request.service)'"
-                : "unknown service '\(request.service)'"
-            writeError(streamID: streamID, RPCError(code: .unimplemented, message: message))
-            return
-        }
-        if frame.header.flags.contains(.remoteOpen) {
-            writeError(streamID: streamID, RPCError(code: .unimplemented, message: "client streaming is not supported ('\(request.service)/\(request.method)')"))
-            return
-        }
-        if request.timeoutNano < 0 {
-            writeError(streamID: streamID, RPCError(code: .invalidArgument, message: "field 'timeout_nano' must not be negative"))
-            return
-        }
-        // Credentials first: a caller who is refused takes no place under the limits below.
-        let method = MethodDescriptor(service: request.service, method: request.method)
-        let metadata = Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) })
-        var principal: Principal?
-        if let authenticator = settings.authenticator {
-            do {
-                principal = try authenticator.authenticate(method, metadata: metadata)
-            } catch {
-                writeError(streamID: streamID, error)
-                return
-            }
-        }
-        if calls.count >= settings.maximumCallsPerConnection {
-            writeError(streamID: streamID, RPCError(
-                code: .resourceExhausted,
-                message: "too many calls in flight on this connection (limit \(settings.maximumCallsPerConnection)); wait for answers or open another connection"
-            ))
-            return
-        }
-        if case .serverStreaming = handler, !settings.streams.acquire() {
-            writeError(streamID: streamID, RPCError(
-                code: .resourceExhausted,
-                message: "too many streams open on the server (limit \(settings.streams.limit)); retry later"
-            ))
-            return
-        }
-        start(
-            handler, request: request, method: method, metadata: metadata, principal: principal,
-            streamID: streamID, context: context
-        )
-    }
-
-    private func receiveData(_ header: FrameHeader) {
-        // The services here take no client streams. A bare end-of-stream marker is harmless; any
-        // other data ends the call it names.
-        if header.flags.contains(.remoteClosed) && header.length == 0 { return }
-        // A client gives up on a call (Switchboard's extension of ttrpc, which has no cancel):
-        // an empty data frame flagged `no data` alone. The handler is cancelled, the stream ends.
-        if header.flags == [.noData] && header.length == 0 {
-            if calls[header.streamID] != nil {
-                finish(streamID: header.streamID, error: RPCError(code: .cancelled, message: "cancelled by the client"))
-            }
-            return
-        }
-        let message = "client data frames are not supported"
-        if calls[header.streamID] != nil {
-            finish(streamID: header.streamID, error: RPCError(code: .invalidArgument, message: message))
-        } else if header.streamID % 2 == 1 {
-            writeError(streamID: header.streamID, RPCError(code: .invalidArgument, message: message))
+        let received = ReceivedRequest(streamID: streamID, flags: frame.header.flags, envelope: envelope)
+        switch machine.requestReceived(received, now: now) {
+        case .none:
+            break
+        case .reject(let streamID, let error):
+            writeError(streamID: streamID, error)
+        case .start(let admitted, let deadline):
+            guard let handler, case .decoded(let method, let metadata, _, _) = envelope else { return }
+            start(
+                handler, payload: payload, method: method, metadata: metadata, admitted: admitted,
+                deadline: deadline, context: context
+            )
         }
     }
 
     // MARK: Running calls
 
     private func start(
-        _ handler: RPCRouter.Handler, request: Ttrpc_Request, method: MethodDescriptor, metadata: Metadata,
-        principal: Principal?, streamID: UInt32, context: ChannelHandlerContext
+        _ handler: RPCRouter.Handler, payload: [UInt8], method: MethodDescriptor, metadata: Metadata,
+        admitted: AdmittedRequest, deadline: NIODeadline?, context: ChannelHandlerContext
     ) {
         requestCounter &+= 1
-        let deadline = request.timeoutNano > 0 ? ContinuousClock.now + .nanoseconds(request.timeoutNano) : nil
+        let streamID = admitted.streamID
+        let timeoutNano = admitted.timeoutNano
         let serverContext = ServerContext(
-            method: method, metadata: metadata, deadline: deadline, remotePeer: remotePeer,
-            connectionID: connectionID, callNumber: requestCounter, logger: settings.logger,
-            principal: principal
+            method: method, metadata: metadata,
+            deadline: timeoutNano > 0 ? ContinuousClock.now + .nanoseconds(timeoutNano) : nil,
+            remotePeer: remotePeer, connectionID: connectionID, callNumber: requestCounter,
+            logger: settings.logger, principal: admitted.principal
         )
 
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
-        var call: Call
+        var call = CallHandle(task: nil, timeout: nil)
         switch handler {
         case .unary(let run):
-            call = Call(task: nil, timeout: nil, streaming: false)
             call.task = Self.spawnUnary(
-                run, payload: request.payload, context: serverContext, streamID: streamID,
+                run, payload: payload, context: serverContext, streamID: streamID,
                 executor: executor!, handler: bound
             )
         case .serverStreaming(let run):
-            call = Call(task: nil, timeout: nil, streaming: true)
             call.task = Self.spawnStreaming(
-                run, payload: request.payload, context: serverContext, streamID: streamID,
+                run, payload: payload, context: serverContext, streamID: streamID,
                 executor: executor!, handler: bound
             )
         }
-        if request.timeoutNano > 0 {
-            call.timeout = loop.assumeIsolated().scheduleTask(in: .nanoseconds(request.timeoutNano)) {
-                self.expire(streamID: streamID, timeoutNano: request.timeoutNano)
+        if let deadline {
+            call.timeout = loop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.expire(streamID: streamID, timeoutNano: timeoutNano)
             }
         }
         // The task cannot have finished yet: its first job runs after this read on the same loop.
-        calls[streamID] = call
+        machine.callStarted(streamID, streaming: admitted.streaming, handle: call)
     }
 
     private static func spawnUnary(
@@ -305,7 +324,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func finishUnary(streamID: UInt32, _ outcome: Result<[UInt8], RPCError>) {
-        guard let call = removeCall(streamID) else { return }  // expired or cancelled
+        guard case .answer(let call, let close) = machine.callReturned(streamID) else { return }  // expired or cancelled
         call.timeout?.cancel()
         switch outcome {
         case .success(let payload):
@@ -314,11 +333,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             logger.debug("call failed", metadata: ["stream": "\(streamID)", "code": "\(error.code)"])
             write { $0.writeResponseFrame(streamID: streamID, payload: [], error: error) }
         }
-        closeIfDrained()
+        if close { closeDrained() }
     }
 
     private func finishStream(streamID: UInt32, error: RPCError?) {
-        guard let call = removeCall(streamID) else { return }
+        guard case .answer(let call, let close) = machine.callReturned(streamID) else { return }
         call.timeout?.cancel()
         resumeWaiters(of: streamID, with: RPCError(code: .cancelled, message: "the stream has ended"))
         if let error {
@@ -328,29 +347,21 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 $0.writeFrameHeader(FrameHeader(length: 0, streamID: streamID, type: .data, flags: [.remoteClosed, .noData]))
             }
         }
-        closeIfDrained()
+        if close { closeDrained() }
     }
 
-    /// Ends a call early: answers `error` and cancels the handler's task.
-    private func finish(streamID: UInt32, error: RPCError) {
-        guard let call = removeCall(streamID) else { return }
-        call.timeout?.cancel()
-        call.task?.cancel()
-        resumeWaiters(of: streamID, with: RPCError(code: .cancelled, message: error.message))
-        write { $0.writeResponseFrame(streamID: streamID, payload: [], error: error) }
-        closeIfDrained()
-    }
-
-    /// Forgets a call, giving its stream budget back.
-    private func removeCall(_ streamID: UInt32) -> Call? {
-        guard let call = calls.removeValue(forKey: streamID) else { return nil }
-        if call.streaming { settings.streams.release() }
-        return call
+    /// Performs the early end of a call: answers its error and cancels the handler's task.
+    private func end(_ ended: ServerConnectionStateMachine<CallHandle>.EndedCall, close: Bool) {
+        ended.handle.timeout?.cancel()
+        ended.handle.task?.cancel()
+        resumeWaiters(of: ended.streamID, with: RPCError(code: .cancelled, message: ended.error.message))
+        writeError(streamID: ended.streamID, ended.error)
+        if close { closeDrained() }
     }
 
     private func expire(streamID: UInt32, timeoutNano: Int64) {
-        let timeout = Duration.nanoseconds(timeoutNano)
-        finish(streamID: streamID, error: RPCError(code: .deadlineExceeded, message: "deadline of \(timeout) exceeded"))
+        guard let (ended, close) = machine.deadlineExpired(streamID, timeout: .nanoseconds(timeoutNano)) else { return }
+        end(ended, close: close)
     }
 
     // MARK: Streams
@@ -358,7 +369,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Writes one message of a streaming call; resumes `continuation` once the connection can
     /// take more (at once when it is writable).
     fileprivate func writeStreamData(streamID: UInt32, payload: [UInt8], continuation: CheckedContinuation<Void, any Error>) {
-        guard calls[streamID] != nil, let context else {
+        guard machine.isCallOpen(streamID), let context else {
             continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
             return
         }
@@ -398,22 +409,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         write { $0.writeResponseFrame(streamID: streamID, payload: [], error: error) }
     }
 
-    /// Appends a frame to the outbound buffer, flushed at the end of the read burst or of the
-    /// event loop tick: one socket write for many answers.
+    /// Appends a frame to the outbound batch; it is flushed at the end of the read burst or of
+    /// the event loop tick, or at once when many answers wait: one socket write for many.
     private func write(_ encode: (inout ByteBuffer) -> Void) {
-        guard context != nil else { return }
-        encode(&outbound)
-        unflushedFrames += 1
-        if unflushedFrames >= Self.framesPerFlush {
-            // Many answers are ready: send them now, so the peer works on them while the rest
-            // are computed, instead of the two sides taking turns.
+        guard let context else { return }
+        switch batch.append(encode) {
+        case .later:
+            break
+        case .now:
             flushNow()
-        } else if reading {
-            needsFlush = true
-        } else if !flushScheduled {
-            flushScheduled = true
-            context!.eventLoop.assumeIsolated().execute {
-                self.flushScheduled = false
+        case .onNextTick:
+            context.eventLoop.assumeIsolated().execute {
+                self.batch.tickFired()
                 self.flushNow()
             }
         }
@@ -421,55 +428,79 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func flushNow() {
         guard let context else { return }
-        unflushedFrames = 0
-        if outbound.readableBytes > 0 {
-            let frames = outbound
-            // A new buffer rather than clearing: the channel still holds the old one.
-            outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
+        if let frames = batch.take() {
             context.write(wrapOutboundOut(frames), promise: nil)
         }
         context.flush()
     }
 
+    // MARK: Timers
+
+    private func armIdleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.idleTimerFired()
+        }
+    }
+
+    private func idleTimerFired() {
+        guard let context else { return }
+        switch machine.idleTimerFired(now: clock.now()) {
+        case .none:
+            idleTimer = nil
+        case .schedule(let deadline):
+            armIdleTimer(at: deadline, context: context)
+        case .close:
+            idleTimer = nil
+            logger.debug("closing an idle connection")
+            context.close(promise: nil)
+        }
+    }
+
+    private func frameTimerFired() {
+        frameTimer = nil
+        guard let context, let error = machine.frameTimerFired(now: clock.now()) else { return }
+        logger.debug("closing connection", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func cancelTimers() {
+        idleTimer?.cancel()
+        idleTimer = nil
+        frameTimer?.cancel()
+        frameTimer = nil
+    }
+
     // MARK: Lifecycle
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            // Nothing received for the idle timeout: close, unless calls (streams) are open.
-            if calls.isEmpty {
-                logger.debug("closing an idle connection")
-                context.close(promise: nil)
-            }
-        } else if event is ChannelShouldQuiesceEvent {
-            quiescing = true
-            // Streams (watchers) never end on their own: end them so clients reconnect elsewhere.
-            for (streamID, call) in calls where call.streaming {
-                finish(streamID: streamID, error: RPCError(code: .unavailable, message: "the server is shutting down"))
-            }
-            closeIfDrained()
+        if event is ChannelShouldQuiesceEvent {
+            let (ended, close) = machine.quiesceRequested()
+            for call in ended { end(call, close: false) }
+            if close { closeDrained() }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 
-    private func closeIfDrained() {
-        guard quiescing, calls.isEmpty, let context else { return }
+    /// Closes a quiesced connection whose last call has been answered, with the answer sent.
+    private func closeDrained() {
+        guard let context else { return }
         flushNow()
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
         // The client left: cancel what it was waiting for; nothing is answered.
-        let cancelled = RPCError(code: .cancelled, message: "the connection closed")
-        for (_, call) in calls {
+        let calls = machine.channelInactive()
+        for (call, _) in calls {
             call.timeout?.cancel()
             call.task?.cancel()
-            if call.streaming { settings.streams.release() }
         }
         if !calls.isEmpty {
             logger.debug("connection closed with calls in flight", metadata: ["calls": "\(calls.count)"])
         }
-        calls.removeAll()
+        let cancelled = RPCError(code: .cancelled, message: "the connection closed")
         let waiters = writabilityWaiters
         writabilityWaiters.removeAll()
         for (_, continuation) in waiters { continuation.resume(throwing: cancelled) }
@@ -478,12 +509,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A framing violation or a socket error: this connection ends, the server goes on.
+        guard machine.errorCaught() else { return }
         logger.debug("closing connection", metadata: ["error": "\(error)"])
         context.close(promise: nil)
     }
 
     /// Active calls, for tests.
-    var activeCalls: Int { calls.count }
+    var activeCalls: Int { machine.callsInFlight }
 }
 
 /// Where a streaming handler's messages go: the connection handler, on its event loop.
