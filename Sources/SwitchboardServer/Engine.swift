@@ -3,20 +3,26 @@ public import SwitchboardCore
 import DequeModule
 public import SwitchboardStore
 
-/// What the business server's hook is asked.
+/// What the business server's hook is asked: the routing core's question (its fields read as
+/// the query's own, `query.sessionID`), and where and how long to ask, from the settings.
+@dynamicMemberLookup
 public struct AllocationQuery: Sendable, Hashable {
-    public var sessionID: String
-    public var userID: String
-    /// The group the user chose, if any.
-    public var groupID: String?
-    public var attributes: [String: String]
-    public var eventTime: Timestamp
-    /// The same for every attempt of one routing of one session.
-    public var idempotencyKey: String
+    /// The routing core's question.
+    public var call: HookCall
     /// Where the hook listens (`host:port`), from the settings.
     public var address: String
     /// How long the hook may take, from the settings.
     public var deadline: Duration
+
+    /// Creates a query.
+    public init(call: HookCall, address: String, deadline: Duration) {
+        self.call = call
+        self.address = address
+        self.deadline = deadline
+    }
+
+    /// A field of the routing core's question.
+    public subscript<Value>(dynamicMember field: KeyPath<HookCall, Value>) -> Value { call[keyPath: field] }
 }
 
 /// The business server's allocation hook, as the engine calls it. Its failures are answers
@@ -289,8 +295,7 @@ public actor SwitchboardEngine {
     /// Asks the hook and applies its answer (or the fallback).
     private func allocate(_ call: HookCall) async -> Result<SessionRecord, SwitchboardError> {
         let query = AllocationQuery(
-            sessionID: call.sessionID, userID: call.userID, groupID: call.groupID, attributes: call.attributes,
-            eventTime: call.eventTime, idempotencyKey: call.idempotencyKey, address: state.settings.allocation.hookAddress,
+            call: call, address: state.settings.allocation.hookAddress,
             deadline: .milliseconds(state.settings.allocation.hookDeadlineMilliseconds)
         )
         // The actor is free while the hook answers: other sessions are routed meanwhile.

@@ -17,17 +17,6 @@ private final class ErrorCollector: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) { errors.append(error) }
 }
 
-/// Runs `body` until it returns true, for at most `timeout` (for effects of a closed connection
-/// that land on the server a moment later).
-private func eventually(_ timeout: Duration = .seconds(5), _ body: () async throws -> Bool) async throws -> Bool {
-    let end = ContinuousClock.now + timeout
-    while ContinuousClock.now < end {
-        if try await body() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return false
-}
-
 @Suite("Limits")
 struct LimitsTests {
     private static let echo = "switchboard.testing.v1.EchoService"

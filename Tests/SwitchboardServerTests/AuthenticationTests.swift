@@ -267,9 +267,8 @@ struct AuthenticationTests {
             // Switchboard's hook client with the token is let in; without it, the fallback applies.
             for (token, expected) in [("hook-secret", true), ("wrong", false)] {
                 let client = NetworkAllocationHook(token: token, logger: quiet)
-                let answer = await client.allocate(AllocationQuery(
-                    sessionID: "s-1", userID: "u", groupID: nil, attributes: [:], eventTime: Timestamp(milliseconds: 1),
-                    idempotencyKey: "k", address: "127.0.0.1:\(port)", deadline: .seconds(2)))
+                let call = HookCall(sessionID: "s-1", userID: "u", groupID: nil, attributes: [:], eventTime: Timestamp(milliseconds: 1), idempotencyKey: "k")
+                let answer = await client.allocate(AllocationQuery(call: call, address: "127.0.0.1:\(port)", deadline: .seconds(2)))
                 #expect((answer == .group("vip")) == expected, "\(token): \(answer)")
             }
             hook.server.beginGracefulShutdown()

@@ -5,18 +5,6 @@ import SwitchboardTestSupport
 import Synchronization
 import Testing
 
-/// Runs `body` until it returns true, for at most `timeout`: for an effect that lands on the
-/// server a moment after the call that caused it answered (a routing completing after its caller
-/// left).
-func eventually(_ timeout: Duration = .seconds(5), _ body: () async throws -> Bool) async throws -> Bool {
-    let end = ContinuousClock.now + timeout
-    while ContinuousClock.now < end {
-        if try await body() { return true }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    return false
-}
-
 /// The defects found from outside, each tried as a user of the RPC API would.
 @Suite("Defects found from outside")
 struct DefectTests {
