@@ -163,14 +163,19 @@ public struct RoutingState: Sendable {
             actions = RoutingActions()
             throw error
         }
-        for (id, var session) in actions.sessions {
+        // Only what changes is written again: this runs for every session of every decision.
+        for (id, session) in actions.sessions {
+            assert(
+                session.agentID == nil || [.offered, .active, .closed].contains(session.state),
+                "session \(id) names an agent in state \(session.state)"
+            )
             switch session.state {
             case .bot where !session.allocating:
                 let deadline = now.adding(.seconds(settings.closure.botIdleTimeoutSeconds))
-                if session.botIdleDeadline != deadline {
-                    session.botIdleDeadline = deadline
-                    timers.push(.botIdle, deadline, id)
-                }
+                guard session.botIdleDeadline != deadline else { continue }
+                timers.push(.botIdle, deadline, id)
+                actions.sessions[id]?.botIdleDeadline = deadline
+                sessions[id]?.botIdleDeadline = deadline
             case .closed:
                 sessions[id] = nil
                 if session.isFinished(at: now) {
@@ -178,16 +183,12 @@ public struct RoutingState: Sendable {
                 } else {
                     timers.pushRatingWindow(of: session)
                 }
-                session.botIdleDeadline = nil
+                if session.botIdleDeadline != nil { actions.sessions[id]?.botIdleDeadline = nil }
             default:
-                session.botIdleDeadline = nil
+                guard session.botIdleDeadline != nil else { continue }
+                actions.sessions[id]?.botIdleDeadline = nil
+                sessions[id]?.botIdleDeadline = nil
             }
-            assert(
-                session.agentID == nil || [.offered, .active, .closed].contains(session.state),
-                "session \(id) names an agent in state \(session.state)"
-            )
-            actions.sessions[id] = session
-            if session.state != .closed { sessions[id] = session }
         }
         actions.nextWakeUp = nextDeadline()
         let decided = actions
