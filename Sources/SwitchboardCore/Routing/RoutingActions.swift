@@ -26,11 +26,6 @@ public struct RoutingActions: Sendable {
     /// Creates an empty list.
     public init() {}
 
-    /// Whether nothing must be stored.
-    public var isEmpty: Bool {
-        directory.isEmpty && sessions.isEmpty && agents.isEmpty && messages.isEmpty && sessionEvents.isEmpty && agentEvents.isEmpty
-    }
-
     /// The sessions to store, in id order (a stable order for the store's pages).
     public var sessionsInOrder: [SessionRecord] {
         sessions.keys.sorted().compactMap { sessions[$0] }

@@ -30,7 +30,7 @@ extension RoutingState {
     }
 
     /// Moves every session offered to an agent that can no longer take it to the next agent.
-    mutating func withdrawOffers(of agentID: String, now: Timestamp) {
+    private mutating func withdrawOffers(of agentID: String, now: Timestamp) {
         guard let agent = agents[agentID] else { return }
         for id in agent.sessions.sorted() {
             guard var session = sessions[id], session.state == .offered else { continue }

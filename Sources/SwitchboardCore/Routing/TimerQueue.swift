@@ -67,7 +67,4 @@ struct TimerQueue: Sendable {
         guard let entry = heap.min, entry.deadline <= now.milliseconds else { return nil }
         return heap.removeMin()
     }
-
-    /// How many entries are held, stale ones included.
-    var count: Int { heap.count }
 }
