@@ -19,11 +19,11 @@ final class ServerProcess {
         self.port = port
     }
 
-    static func start(name: String, goBinary: String?, database: String? = nil) async throws -> ServerProcess {
+    static func start(name: String, goBinary: String?, database: String? = nil, swiftBinary: String? = nil) async throws -> ServerProcess {
         let process = Process()
         switch name {
         case "swift":
-            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            process.executableURL = URL(fileURLWithPath: swiftBinary ?? CommandLine.arguments[0]).standardizedFileURL
             process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? [])
         case "hook":
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
@@ -71,10 +71,13 @@ final class ServerProcess {
 
     /// Starts Switchboard's server on a database file in a new temporary folder (removed by
     /// ``stop()``), or in memory.
-    static func startSwitchboard(inMemory: Bool = false) async throws -> ServerProcess {
+    /// `binary` is the `switchboard-bench` whose `serve` runs the server (another build's, to
+    /// compare); this one when nil.
+    static func startSwitchboard(inMemory: Bool = false, binary: String? = nil) async throws -> ServerProcess {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
         let server = try await start(
-            name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path
+            name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path,
+            swiftBinary: binary
         )
         server.scratch = folder
         return server
@@ -82,10 +85,16 @@ final class ServerProcess {
 
     /// Builds Benchmarks/go's ttrpc echo server with Debian's Go and containerd ttrpc packages.
     static func buildGoServer() throws -> String {
-        let output = FileManager.default.currentDirectoryPath + "/.build/benchmarks/ttrpc-echo-server"
+        try buildGo("ttrpc-echo-server")
+    }
+
+    /// Builds one program of Benchmarks/go (GOPATH mode, Debian's Go packages) into
+    /// .build/benchmarks/ and returns its path.
+    static func buildGo(_ program: String) throws -> String {
+        let output = FileManager.default.currentDirectoryPath + "/.build/benchmarks/\(program)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/go")
-        process.arguments = ["build", "-o", output, "ttrpc-echo-server"]
+        process.arguments = ["build", "-o", output, program]
         var environment = ProcessInfo.processInfo.environment
         environment["GO111MODULE"] = "off"
         environment["GOPATH"] = FileManager.default.currentDirectoryPath + "/Benchmarks/go:/usr/share/gocode"
@@ -93,7 +102,7 @@ final class ServerProcess {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw BenchError("building the Go server failed (run from the repository root, with golang-go and golang-github-containerd-ttrpc-dev installed)")
+            throw BenchError("building \(program) failed (run from the repository root, with golang-go and golang-github-containerd-ttrpc-dev installed)")
         }
         return output
     }

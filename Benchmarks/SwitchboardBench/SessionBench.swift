@@ -32,22 +32,10 @@ struct LifecycleBench: AsyncParsableCommand {
         defer { server.stop() }
         print("server pid \(server.pid)")
         let client = SwitchboardClient(host: server.host, port: server.port)
-        let document = try await client.settings.getSettings(GetSettingsRequest())
-        var queue = document.settings!.queue!
-        queue.maxSessionsPerAgent = 1000
-        var changes = Settings(queue: queue)
         var hookProcess: ServerProcess?
-        if hook {
-            let process = try await ServerProcess.start(name: "hook", goBinary: nil)
-            hookProcess = process
-            changes.allocation = .init(policy: .businessServer, hookAddress: "127.0.0.1:\(process.port)", hookDeadlineMs: 2000, fallback: .transferFailed)
-        }
+        if hook { hookProcess = try await ServerProcess.start(name: "hook", goBinary: nil) }
         defer { hookProcess?.stop() }
-        _ = try await client.settings.updateSettings(UpdateSettingsRequest(expectedVersion: document.version, settings: changes))
-        for index in 0..<agents {
-            _ = try await client.agents.createAgent(CreateAgentRequest(id: "agent-\(index)", displayName: "Agent \(index)"))
-            _ = try await client.agents.setAgentStatus(SetAgentStatusRequest(id: "agent-\(index)", status: .online))
-        }
+        try await Self.prepare(client, agents: agents, hookPort: hookProcess?.port)
         let clock = ContinuousClock()
         let serverCPUStart = server.cpuSeconds()
         let clientCPUStart = ProcessCPU.selfSeconds()
@@ -111,6 +99,25 @@ struct LifecycleBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(), withIntermediateDirectories: true)
         try markdown.write(toFile: output, atomically: true, encoding: .utf8)
         print("written to \(output)")
+    }
+}
+
+extension LifecycleBench {
+    /// Gets a server ready for lifecycles: `agents` agents (`agent-0` ...) online with room for
+    /// 1,000 sessions each, and the business-server policy through the hook at `hookPort` if given.
+    static func prepare(_ client: SwitchboardClient, agents: Int, hookPort: Int? = nil) async throws {
+        let document = try await client.settings.getSettings(GetSettingsRequest())
+        var queue = document.settings!.queue!
+        queue.maxSessionsPerAgent = 1000
+        var changes = Settings(queue: queue)
+        if let hookPort {
+            changes.allocation = .init(policy: .businessServer, hookAddress: "127.0.0.1:\(hookPort)", hookDeadlineMs: 2000, fallback: .transferFailed)
+        }
+        _ = try await client.settings.updateSettings(UpdateSettingsRequest(expectedVersion: document.version, settings: changes))
+        for index in 0..<agents {
+            _ = try await client.agents.createAgent(CreateAgentRequest(id: "agent-\(index)", displayName: "Agent \(index)"))
+            _ = try await client.agents.setAgentStatus(SetAgentStatusRequest(id: "agent-\(index)", status: .online))
+        }
     }
 }
 
