@@ -87,6 +87,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the hot-path writes' direct bindings (StoreRecord.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings

@@ -44,8 +44,14 @@ struct APIKeyRow: StoreRecord {
         )
     }
 
-    var databaseArguments: StatementArguments {
-        [key.id, key.role.rawValue, key.agentID, Data(key.secretHash), key.description, key.createdAt.milliseconds, key.revokedAt?.milliseconds]
+    func bind(_ row: inout RowBinder) {
+        row.add(key.id)
+        row.add(key.role.rawValue)
+        row.add(key.agentID)
+        row.add(blob: key.secretHash)
+        row.add(key.description)
+        row.add(key.createdAt.milliseconds)
+        row.add(key.revokedAt?.milliseconds)
     }
 }
 

@@ -69,11 +69,14 @@ struct AgentRow: StoreRecord {
         lastAssignedAt = Timestamp(milliseconds: row[Columns.lastAssignedAt])
     }
 
-    var databaseArguments: StatementArguments {
-        [
-            profile.id, profile.displayName, profile.maxSessions, profile.status.storedCode, profile.statusChangedAt.milliseconds,
-            profile.createdAt.milliseconds, lastAssignedAt.milliseconds,
-        ]
+    func bind(_ row: inout RowBinder) {
+        row.add(profile.id)
+        row.add(profile.displayName)
+        row.add(profile.maxSessions)
+        row.add(profile.status.storedCode)
+        row.add(profile.statusChangedAt.milliseconds)
+        row.add(profile.createdAt.milliseconds)
+        row.add(lastAssignedAt.milliseconds)
     }
 }
 
@@ -115,8 +118,11 @@ struct AgentEventRow: StoreRecord {
         )
     }
 
-    var databaseArguments: StatementArguments {
-        [agentID, event.sequence, event.createdAt.milliseconds, Data(event.payload)]
+    func bind(_ row: inout RowBinder) {
+        row.add(agentID)
+        row.add(event.sequence)
+        row.add(event.createdAt.milliseconds)
+        row.add(blob: event.payload)
     }
 }
 

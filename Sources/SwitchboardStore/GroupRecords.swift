@@ -45,8 +45,10 @@ struct GroupRow: StoreRecord {
         createdAt = Timestamp(milliseconds: row[Columns.createdAt])
     }
 
-    var databaseArguments: StatementArguments {
-        [id, name, createdAt.milliseconds]
+    func bind(_ row: inout RowBinder) {
+        row.add(id)
+        row.add(name)
+        row.add(createdAt.milliseconds)
     }
 
     func group(memberCount: Int) -> AgentGroup {
@@ -89,8 +91,9 @@ struct GroupMemberRow: StoreRecord {
         agentID = row[Columns.agentID]
     }
 
-    var databaseArguments: StatementArguments {
-        [groupID, agentID]
+    func bind(_ row: inout RowBinder) {
+        row.add(groupID)
+        row.add(agentID)
     }
 }
 

@@ -144,7 +144,7 @@ struct SessionRow: StoreRecord {
     static let selectByID = selectColumns + " WHERE \(Columns.id.name) = ?"
     /// Open sessions and closed ones whose rating window is still open at the argument.
     static let selectLoaded = selectColumns + " WHERE \(Columns.state.name) <> \(SessionCodes.state(.closed)) OR \(Columns.ratingDeadline.name) >= ?"
-    static let upsert = insertSQL(or: .replace)
+    static let upsert = upsertSQL(key: [.id])
 
     var session: SessionRecord
 
@@ -180,18 +180,30 @@ struct SessionRow: StoreRecord {
         session.lastEventSequence = row[Columns.lastEventSequence]
     }
 
-    var databaseArguments: StatementArguments {
+    func bind(_ row: inout RowBinder) {
         // In the order of `Columns`.
-        [
-            session.id, session.userID, session.channel, SessionCodes.json(session.attributes),
-            SessionCodes.state(session.state), session.createdAt.milliseconds, SessionCodes.target(session.target),
-            session.agentID, session.queueTicket, session.offerDeadline?.milliseconds,
-            SessionCodes.json(session.missedAgents), session.userTimeoutAt?.milliseconds,
-            session.nextQueueMessageAt?.milliseconds, session.lastQueueMessagePosition,
-            session.closeReason.map(SessionCodes.reason), session.closedAt?.milliseconds,
-            session.ratingDeadline?.milliseconds, session.rating?.score, session.rating?.comment,
-            session.rating?.submittedAt.milliseconds, session.lastSequence, session.lastEventSequence,
-        ]
+        row.add(session.id)
+        row.add(session.userID)
+        row.add(session.channel)
+        row.add(SessionCodes.json(session.attributes))
+        row.add(SessionCodes.state(session.state))
+        row.add(session.createdAt.milliseconds)
+        row.add(SessionCodes.target(session.target))
+        row.add(session.agentID)
+        row.add(session.queueTicket)
+        row.add(session.offerDeadline?.milliseconds)
+        row.add(SessionCodes.json(session.missedAgents))
+        row.add(session.userTimeoutAt?.milliseconds)
+        row.add(session.nextQueueMessageAt?.milliseconds)
+        row.add(session.lastQueueMessagePosition)
+        row.add(session.closeReason.map(SessionCodes.reason))
+        row.add(session.closedAt?.milliseconds)
+        row.add(session.ratingDeadline?.milliseconds)
+        row.add(session.rating?.score)
+        row.add(session.rating?.comment)
+        row.add(session.rating?.submittedAt.milliseconds)
+        row.add(session.lastSequence)
+        row.add(session.lastEventSequence)
     }
 }
 
@@ -241,14 +253,20 @@ struct MessageRow: StoreRecord {
         )
     }
 
-    var databaseArguments: StatementArguments {
+    func bind(_ row: inout RowBinder) {
         let (sender, agentID, prompt): (Int, String?, Int?) = switch message.sender {
         case .user: (1, nil, nil)
         case .agent(let id): (2, id, nil)
         case .system(let kind): (3, nil, (SessionCodes.prompts.firstIndex(of: kind) ?? -1) + 1)
         }
         // In the order of `Columns`.
-        return [message.sessionID, message.sequence, sender, agentID, prompt, message.text, message.createdAt.milliseconds]
+        row.add(message.sessionID)
+        row.add(message.sequence)
+        row.add(sender)
+        row.add(agentID)
+        row.add(prompt)
+        row.add(message.text)
+        row.add(message.createdAt.milliseconds)
     }
 }
 
@@ -283,8 +301,11 @@ struct SessionEventRow: StoreRecord {
         )
     }
 
-    var databaseArguments: StatementArguments {
-        [sessionID, event.sequence, event.createdAt.milliseconds, Data(event.payload)]
+    func bind(_ row: inout RowBinder) {
+        row.add(sessionID)
+        row.add(event.sequence)
+        row.add(event.createdAt.milliseconds)
+        row.add(blob: event.payload)
     }
 }
 

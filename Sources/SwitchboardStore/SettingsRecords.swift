@@ -51,8 +51,11 @@ struct SettingsRow: StoreRecord {
         )
     }
 
-    var databaseArguments: StatementArguments {
-        [1, settings.version, Data(settings.document), settings.updatedAt.milliseconds]
+    func bind(_ row: inout RowBinder) {
+        row.add(1)
+        row.add(settings.version)
+        row.add(blob: settings.document)
+        row.add(settings.updatedAt.milliseconds)
     }
 }
 

@@ -1,19 +1,20 @@
-import SwitchboardCore
+import Foundation
 import GRDB
+import GRDBSQLite
+import SwitchboardCore
 
 /// A row of one table: its named columns, read by name, and its values in column order for the
 /// store's cached statements.
 ///
 /// Every table has exactly one such record type; mapping to and from the core's types stays in the
-/// record's file. Writes on the hot path (sessions, messages, events) bind ``databaseArguments``
-/// to a cached statement whose SQL is built once from ``Columns``, so a write costs no more than
-/// a hand-written column list.
+/// record's file. Writes bind ``bind(_:)``'s values straight to a cached statement whose SQL is
+/// built once from ``Columns`` (see ``RowBinder``).
 ///
 /// `Columns` is GRDB's `TableRecord.Columns`: a `String` enum of the column names, in table order
-/// (the order of ``databaseArguments``).
+/// (the order ``bind(_:)`` adds them in).
 protocol StoreRecord: FetchableRecord, TableRecord where Columns: ColumnExpression & CaseIterable {
-    /// The values of `Columns.allCases`, in that order.
-    var databaseArguments: StatementArguments { get }
+    /// Adds the values of `Columns.allCases`, in that order.
+    func bind(_ row: inout RowBinder)
 }
 
 extension StoreRecord {
@@ -29,15 +30,123 @@ extension StoreRecord {
         return "SELECT \(columns)\(extra) FROM \(databaseTableName) \(alias)"
     }
 
-    /// `INSERT INTO t (a, b, c) VALUES (?, ?, ?)`, binding ``databaseArguments``.
+    /// `INSERT INTO t (a, b, c) VALUES (?, ?, ?)`, binding ``bind(_:)``.
     static func insertSQL(or conflict: Database.ConflictResolution? = nil) -> String {
         let verb = conflict.map { "INSERT OR \($0.rawValue)" } ?? "INSERT"
         let marks = Array(repeating: "?", count: Columns.allCases.count).joined(separator: ", ")
         return "\(verb) INTO \(databaseTableName) (\(columnList())) VALUES (\(marks))"
     }
 
-    /// Runs the cached statement of `sql` (an ``insertSQL(or:)``) with the record's values.
+    /// An insert that updates the row in place when its `key` is taken (every other column set
+    /// from the new values), binding ``bind(_:)``. Unlike `INSERT OR REPLACE`, which deletes the
+    /// old row and inserts the new one, it rewrites one B-tree entry, and an index entry only
+    /// when an indexed column changed.
+    static func upsertSQL(key: [Columns]) -> String {
+        let keyNames = Set(key.map(\.name))
+        let updates = Columns.allCases.filter { !keyNames.contains($0.name) }.map { "\($0.name) = excluded.\($0.name)" }
+        return insertSQL() + " ON CONFLICT (\(key.map(\.name).joined(separator: ", "))) DO UPDATE SET " + updates.joined(separator: ", ")
+    }
+
+    /// Runs the cached statement of `sql` (an ``insertSQL(or:)`` or ``upsertSQL(key:)``) with the
+    /// record's values.
     func write(_ db: Database, sql: String) throws {
-        try db.cachedStatement(sql: sql).execute(arguments: databaseArguments)
+        try db.run(sql) { bind(&$0) }
+    }
+}
+
+extension Database {
+    /// Runs the cached statement of `sql`, a write, with the values `bind` adds (every parameter,
+    /// in order).
+    ///
+    /// The values go straight to SQLite (`sqlite3_bind_*`), without GRDB's `StatementArguments`,
+    /// which boxes every value, and its per-statement bookkeeping for observation and read
+    /// regions: on the write path these cost more than SQLite's own work. That bookkeeping is not
+    /// needed here: the store registers no transaction observers, and these statements only
+    /// insert or update rows inside the writer's transaction.
+    func run(_ sql: String, _ bind: (inout RowBinder) -> Void) throws {
+        let statement = try cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        // The previous run of this statement completed (or failed and was reset): ready.
+        sqlite3_reset(handle)
+        var binder = RowBinder(handle)
+        bind(&binder)
+        precondition(binder.count == sqlite3_bind_parameter_count(handle), "\(binder.count) values bound to: \(sql)")
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            let message = String(cString: sqlite3_errmsg(sqliteConnection))
+            sqlite3_reset(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+}
+
+/// Binds a statement's parameters in order; SQLite copies text and blobs (`SQLITE_TRANSIENT`),
+/// so nothing has to outlive the call.
+struct RowBinder {
+    private let handle: OpaquePointer
+    private(set) var count: Int32 = 0
+
+    fileprivate init(_ handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    /// SQLite's "copy the value now" destructor.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+
+    mutating func add(_ value: String) {
+        count += 1
+        var text = value
+        text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                if let start = chars.baseAddress {
+                    _ = sqlite3_bind_text(handle, count, start, Int32(chars.count), Self.transient)
+                } else {
+                    // An empty string is text, not NULL: SQLite needs a non-null pointer.
+                    _ = sqlite3_bind_text(handle, count, "", 0, Self.transient)
+                }
+            }
+        }
+    }
+
+    mutating func add(_ value: String?) {
+        guard let value else { return addNull() }
+        add(value)
+    }
+
+    mutating func add(_ value: Int64) {
+        count += 1
+        sqlite3_bind_int64(handle, count, value)
+    }
+
+    mutating func add(_ value: Int64?) {
+        guard let value else { return addNull() }
+        add(value)
+    }
+
+    mutating func add(_ value: Int) {
+        add(Int64(value))
+    }
+
+    mutating func add(_ value: Int?) {
+        guard let value else { return addNull() }
+        add(Int64(value))
+    }
+
+    /// A blob (never `NULL`, even when empty).
+    mutating func add(blob: [UInt8]) {
+        count += 1
+        guard !blob.isEmpty else {
+            sqlite3_bind_zeroblob(handle, count, 0)
+            return
+        }
+        blob.withUnsafeBytes { bytes in
+            _ = sqlite3_bind_blob(handle, count, bytes.baseAddress, Int32(bytes.count), Self.transient)
+        }
+    }
+
+    mutating func addNull() {
+        count += 1
+        sqlite3_bind_null(handle, count)
     }
 }

@@ -53,25 +53,39 @@ extension SwitchboardStore {
         case .insertAgent(let agent):
             try AgentRow(agent).write(db, sql: AgentRow.insert)
         case .updateAgent(let id, let displayName, let maxSessions):
-            try db.cachedStatement(sql: AgentRow.update).execute(arguments: [displayName, maxSessions, id])
+            try db.run(AgentRow.update) { row in
+                row.add(displayName)
+                row.add(maxSessions)
+                row.add(id)
+            }
         case .deleteAgent(let id):
-            try db.cachedStatement(sql: AgentRow.delete).execute(arguments: [id])
+            try db.run(AgentRow.delete) { $0.add(id) }
             // Its events go with it: an agent created again under the same id numbers its events
             // from 1 (found by fuzzing: the old rows made its first event a UNIQUE violation).
-            try db.cachedStatement(sql: AgentEventRow.deleteOfAgent).execute(arguments: [id])
+            try db.run(AgentEventRow.deleteOfAgent) { $0.add(id) }
         case .agentState(let id, let status, let changedAt, let lastAssignedAt):
-            try db.cachedStatement(sql: AgentRow.updateState)
-                .execute(arguments: [status.storedCode, changedAt.milliseconds, lastAssignedAt.milliseconds, id])
+            try db.run(AgentRow.updateState) { row in
+                row.add(status.storedCode)
+                row.add(changedAt.milliseconds)
+                row.add(lastAssignedAt.milliseconds)
+                row.add(id)
+            }
         case .insertGroup(let group):
             try GroupRow(group).write(db, sql: GroupRow.insert)
         case .renameGroup(let id, let name):
-            try db.cachedStatement(sql: GroupRow.rename).execute(arguments: [name, id])
+            try db.run(GroupRow.rename) { row in
+                row.add(name)
+                row.add(id)
+            }
         case .deleteGroup(let id):
-            try db.cachedStatement(sql: GroupRow.delete).execute(arguments: [id])
+            try db.run(GroupRow.delete) { $0.add(id) }
         case .addMember(let groupID, let agentID):
             try GroupMemberRow(groupID: groupID, agentID: agentID).write(db, sql: GroupMemberRow.insert)
         case .removeMember(let groupID, let agentID):
-            try db.cachedStatement(sql: GroupMemberRow.delete).execute(arguments: [groupID, agentID])
+            try db.run(GroupMemberRow.delete) { row in
+                row.add(groupID)
+                row.add(agentID)
+            }
         case .session(let session):
             try SessionRow(session).write(db, sql: SessionRow.upsert)
         case .message(let message):

@@ -158,6 +158,30 @@ struct StoreTests {
         #expect(try await store.loadState(now: clock.now()).sessions.map(\.id) == ["s-2"])
     }
 
+    @Test("a session written again is updated in place; empty text and blobs stay empty, not NULL", arguments: Where.allCases)
+    func sessionRewritten(place: Where) async throws {
+        let clock = ManualClock()
+        let store = try place.open(clock)
+        var session = SessionRecord(id: "s-1", userID: "u-1", channel: "", attributes: [:], createdAt: clock.now())
+        session.state = .queued
+        session.target = .anyAgent
+        session.queueTicket = 1
+        let empty = StoredEvent(sequence: 1, createdAt: clock.now(), payload: [])
+        try await store.enqueue([.session(session), .event(.session("s-1"), empty), .event(.agent("ann"), empty)]).committed()
+        session.state = .active
+        session.agentID = "ann"
+        session.queueTicket = nil
+        session.lastSequence = 2
+        try await store.enqueue([.session(session)], checked: true).committed()
+        let stored = try await store.session(id: "s-1")
+        #expect(stored == session)
+        #expect(stored.channel == "")
+        #expect(try await store.events(of: .session("s-1"), after: 0, limit: 10) == [empty])
+        #expect(try await store.events(of: .agent("ann"), after: 0, limit: 10) == [empty])
+        // The open-sessions index follows the new state: loading finds it once.
+        #expect(try await store.loadState(now: clock.now()).sessions == [session])
+    }
+
     @Test("a write that breaks a constraint fails alone; the batch's others commit", arguments: Where.allCases)
     func failingWrite(place: Where) async throws {
         let clock = ManualClock()
