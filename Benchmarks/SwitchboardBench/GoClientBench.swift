@@ -28,6 +28,8 @@ struct GoClientBench: AsyncParsableCommand {
     var swiftServer: String?
     @Option(help: "File the figures are written to (Markdown).")
     var output = ".build/benchmarks/go-client.md"
+    @Option(help: "The Swift server's database file, kept afterwards (to look into); a temporary one when not given.")
+    var database: String?
 
     struct Row {
         let server: String
@@ -57,7 +59,12 @@ struct GoClientBench: AsyncParsableCommand {
         for name in servers.split(separator: ",").map(String.init) {
             let server: ServerProcess
             switch name {
-            case "swift": server = try await ServerProcess.startSwitchboard(binary: swiftServer)
+            case "swift":
+                if let database {
+                    server = try await ServerProcess.start(name: "swift", goBinary: nil, database: database, swiftBinary: swiftServer)
+                } else {
+                    server = try await ServerProcess.startSwitchboard(binary: swiftServer)
+                }
             case "go": server = try await ServerProcess.start(name: "go", goBinary: goServer)
             default: throw BenchError("unknown server '\(name)': use swift or go")
             }
