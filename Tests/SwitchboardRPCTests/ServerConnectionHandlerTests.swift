@@ -17,10 +17,13 @@ private struct EmbeddedLoopClock: ConnectionClock, @unchecked Sendable {
 private struct Connection {
     let channel = EmbeddedChannel()
 
-    init(maximumDataLength: Int = 1024, idleTimeout: TimeAmount? = nil, frameTimeout: TimeAmount? = nil) throws {
+    init(
+        maximumDataLength: Int = 1024, idleTimeout: TimeAmount? = nil, frameTimeout: TimeAmount? = nil,
+        router: RPCRouter = RPCRouter()
+    ) throws {
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let settings = ServerConnectionHandler.Settings(
-            router: RPCRouter(), maximumDataLength: maximumDataLength, logger: Logger(label: "test")
+            router: router, maximumDataLength: maximumDataLength, logger: Logger(label: "test")
         )
         try ServerConnectionHandler.install(
             on: channel, settings: settings, connectionID: "t", idleTimeout: idleTimeout,
@@ -36,6 +39,28 @@ private struct Connection {
 
     func send(_ bytes: some Sequence<UInt8>) throws {
         try channel.writeInbound(ByteBuffer(bytes: Array(bytes)))
+    }
+
+    /// A request for `test.v1.Echo/Call`, which the router of ``immediateRouter`` answers.
+    static func echoRequest(_ streamID: UInt32) throws -> [UInt8] {
+        let envelope = Ttrpc_Request(service: "test.v1.Echo", method: "Call", payload: try HealthCheckRequest().serializedBytes())
+        return RawConnection.frame(streamID: streamID, type: .request, data: try envelope.serializedBytes())
+    }
+
+    /// A router whose `test.v1.Echo/Call` answers without suspending.
+    static var immediateRouter: RPCRouter {
+        var router = RPCRouter()
+        router.registerUnary(MethodDescriptor(service: "test.v1.Echo", method: "Call")) { (_: HealthCheckRequest, _) in
+            HealthCheckResponse(status: .serving, serverVersion: "test")
+        }
+        return router
+    }
+
+    /// The socket writes made so far.
+    func writes() throws -> Int {
+        var count = 0
+        while try channel.readOutbound(as: ByteBuffer.self) != nil { count += 1 }
+        return count
     }
 
     /// The answers written so far: stream id and status code of each response frame.
@@ -99,6 +124,19 @@ struct ServerConnectionHandlerTests {
         let answers = try connection.answers()
         #expect(answers.map(\.0) == [7, 9, 11])
         #expect(answers.allSatisfy { $0.1 == 12 })  // UNIMPLEMENTED
+    }
+
+    @Test("a handler that does not suspend answers within the read that brought it; a read's answers go in one write")
+    func immediateAnswers() throws {
+        let connection = try Connection(router: Connection.immediateRouter)
+        // No loop tick, no task job: the answers are written when the read completes.
+        try connection.send(try [1, 3, 5].flatMap { try Connection.echoRequest($0) })
+        #expect(try connection.answers().map { $0.0 } == [1, 3, 5])
+        try connection.send(try [7, 9].flatMap { try Connection.echoRequest($0) })
+        #expect(try connection.writes() == 1)
+        // Later reads are served the same way.
+        try connection.send(try Connection.echoRequest(11))
+        #expect(try connection.answers().map { $0.1 } == [0])
     }
 
     @Test("an oversized request is skipped across reads and answered RESOURCE_EXHAUSTED; the next is served")

@@ -257,33 +257,41 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
         var call = CallHandle(task: nil, timeout: nil)
-        switch handler {
-        case .unary(let run):
-            call.task = Self.spawnUnary(
-                run, payload: payload, context: serverContext, streamID: streamID,
-                executor: executor!, handler: bound
-            )
-        case .serverStreaming(let run):
-            call.task = Self.spawnStreaming(
-                run, payload: payload, context: serverContext, streamID: streamID,
-                executor: executor!, handler: bound
-            )
-        }
         if let deadline {
             call.timeout = loop.assumeIsolated().scheduleTask(deadline: deadline) {
                 self.expire(streamID: streamID, timeoutNano: timeoutNano)
             }
         }
-        // The task cannot have finished yet: its first job runs after this read on the same loop.
+        // Registered before its handler starts: a unary handler runs at once, here, and may
+        // answer before `spawnUnary` returns.
         machine.callStarted(streamID, streaming: admitted.streaming, handle: call)
+        let task: Task<Void, Never>
+        switch handler {
+        case .unary(let run):
+            task = Self.spawnUnary(
+                run, payload: payload, context: serverContext, streamID: streamID,
+                executor: executor!, handler: bound
+            )
+        case .serverStreaming(let run):
+            task = Self.spawnStreaming(
+                run, payload: payload, context: serverContext, streamID: streamID,
+                executor: executor!, handler: bound
+            )
+        }
+        machine.updateHandle(streamID) { $0.task = task }
     }
 
+    /// Runs a unary handler in a task that starts at once, on this thread, inside the read that
+    /// brought its request (`Task.immediate`), and resumes on the connection's event loop after
+    /// it suspends. A handler that never suspends (a health check, a rejected argument) answers
+    /// within the read, batched with the read's other answers, without a job on the loop or a
+    /// wake-up; one that awaits (the engine, the store) costs no extra hop before it does.
     private static func spawnUnary(
         _ run: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8],
         payload: [UInt8], context: ServerContext, streamID: UInt32,
         executor: EventLoopTaskExecutor, handler: NIOLoopBound<ServerConnectionHandler>
     ) -> Task<Void, Never> {
-        Task(executorPreference: executor) {
+        Task.immediate(executorPreference: executor) {
             let outcome: Result<[UInt8], RPCError>
             do {
                 outcome = .success(try await run(payload, context))

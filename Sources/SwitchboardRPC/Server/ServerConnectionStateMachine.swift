@@ -128,6 +128,15 @@ struct ServerConnectionStateMachine<Handle> {
         calls[streamID] = Call(handle: handle, streaming: streaming)
     }
 
+    /// Changes the handle of the call on `streamID` if it is still in flight (a handler that
+    /// runs at once may have returned before its owner got its handle); `false` when it ended.
+    @discardableResult
+    mutating func updateHandle(_ streamID: UInt32, _ update: (inout Handle) -> Void) -> Bool {
+        guard calls[streamID] != nil else { return false }
+        update(&calls[streamID]!.handle)
+        return true
+    }
+
     /// What to do with a frame too large to accept (its data skipped).
     enum OversizedAction {
         case none
