@@ -36,9 +36,12 @@ package protocol _ProtoTopLevelMessage: _ProtoBridged {
     static func cFree(_ c: UnsafeMutablePointer<CMessage>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>)
 }
 
-/// Scratch sizes: most messages encode and decode without touching malloc.
-private let decodeScratchBytes = 4096
-private let encodeScratchBytes = 2048
+/// Scratch sizes: most messages encode and decode without touching malloc. At most 1 KiB each:
+/// `withUnsafeTemporaryAllocation` takes larger buffers from the heap (on Linux it cannot tell
+/// whether a thread's stack has room), which cost a malloc and a free per message; what does
+/// not fit here overflows to malloc piece by piece.
+private let decodeScratchBytes = 1024
+private let encodeScratchBytes = 1024
 
 /// Conversions shared by the generated bridges.
 package enum _ProtoC {
