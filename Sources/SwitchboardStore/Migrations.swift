@@ -113,6 +113,17 @@ extension SwitchboardStore {
                     """
             )
         }
+        migrator.registerMigration("v5-drop-unused-session-indexes") { db in
+            // No query used them (loading open sessions scans the table: its condition ORs in the
+            // closed sessions whose rating window is open), while every write of a session, which
+            // replaces its row, removed and re-added their entries: about half of its cost.
+            try db.execute(
+                sql: """
+                    DROP INDEX sessions_open;
+                    DROP INDEX sessions_by_agent;
+                    """
+            )
+        }
         return migrator
     }()
 }

@@ -37,18 +37,7 @@ extension StoreRecord {
         return "\(verb) INTO \(databaseTableName) (\(columnList())) VALUES (\(marks))"
     }
 
-    /// An insert that updates the row in place when its `key` is taken (every other column set
-    /// from the new values), binding ``bind(_:)``. Unlike `INSERT OR REPLACE`, which deletes the
-    /// old row and inserts the new one, it rewrites one B-tree entry, and an index entry only
-    /// when an indexed column changed.
-    static func upsertSQL(key: [Columns]) -> String {
-        let keyNames = Set(key.map(\.name))
-        let updates = Columns.allCases.filter { !keyNames.contains($0.name) }.map { "\($0.name) = excluded.\($0.name)" }
-        return insertSQL() + " ON CONFLICT (\(key.map(\.name).joined(separator: ", "))) DO UPDATE SET " + updates.joined(separator: ", ")
-    }
-
-    /// Runs the cached statement of `sql` (an ``insertSQL(or:)`` or ``upsertSQL(key:)``) with the
-    /// record's values.
+    /// Runs the cached statement of `sql` (an ``insertSQL(or:)``) with the record's values.
     func write(_ db: Database, sql: String) throws {
         try db.run(sql) { bind(&$0) }
     }

@@ -74,6 +74,20 @@ struct StoreFixtureTests {
         #expect(loaded.sessions.sorted { $0.id < $1.id } == open.sorted { $0.id < $1.id })
     }
 
+    @Test("opening a v4 database drops the two session indexes no query used (v5), and nothing else")
+    func v4ToV5() throws {
+        let path = try Self.copy(of: "v4")
+        func schema() throws -> [String] {
+            try DatabaseQueue(path: path).read { db in
+                try String.fetchAll(db, sql: "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+            }
+        }
+        let before = try schema()
+        #expect(before.contains("index sessions_open") && before.contains("index sessions_by_agent"))
+        try SwitchboardStore(location: .file(path), clock: ManualClock()).close()
+        #expect(try schema() == before.filter { $0 != "index sessions_open" && $0 != "index sessions_by_agent" })
+    }
+
     @Test("a v4 database takes new writes after opening")
     func v4Writes() async throws {
         let clock = ManualClock()
