@@ -74,10 +74,6 @@ public struct RPCRouter: Sendable {
             try await handler(request, RPCStreamWriter(sink: sink), context)
         }
     }
-
-    func handler(service: String, method: String) -> Handler? {
-        services[service]?[method]
-    }
 }
 
 @inlinable
@@ -125,5 +121,72 @@ public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
         for message in messages {
             try await write(message)
         }
+    }
+}
+
+/// A router's methods found by the UTF-8 bytes of their names, as a request carries them, so
+/// routing a call makes no strings: the registered descriptor (whose names are already strings)
+/// comes with the handler. Built once per connection from the server's router.
+struct RouteTable {
+    struct Route {
+        let descriptor: MethodDescriptor
+        let handler: RPCRouter.Handler
+        fileprivate let service: [UInt8]
+        fileprivate let method: [UInt8]
+    }
+
+    private let buckets: [[Route]]
+    private let services: [[[UInt8]]]
+
+    init(_ router: RPCRouter) {
+        var routes: [Route] = []
+        for (service, methods) in router.services {
+            for (method, handler) in methods {
+                routes.append(Route(
+                    descriptor: MethodDescriptor(service: service, method: method), handler: handler,
+                    service: Array(service.utf8), method: Array(method.utf8)
+                ))
+            }
+        }
+        var size = 8
+        while size < routes.count * 2 { size *= 2 }
+        var buckets = [[Route]](repeating: [], count: size)
+        var services = [[[UInt8]]](repeating: [], count: size)
+        for route in routes {
+            route.service.withUnsafeBytes { service in
+                route.method.withUnsafeBytes { method in
+                    buckets[Self.hash(service, method) & (size - 1)].append(route)
+                }
+                let slot = Self.hash(service, nil) & (size - 1)
+                if !services[slot].contains(route.service) { services[slot].append(route.service) }
+            }
+        }
+        self.buckets = buckets
+        self.services = services
+    }
+
+    /// The method `service`/`method` names, if registered.
+    func route(service: UnsafeRawBufferPointer, method: UnsafeRawBufferPointer) -> Route? {
+        for route in buckets[Self.hash(service, method) & (buckets.count - 1)]
+        where route.service.elementsEqual(service) && route.method.elementsEqual(method) {
+            return route
+        }
+        return nil
+    }
+
+    /// Whether some method of `service` is registered.
+    func hasService(_ service: UnsafeRawBufferPointer) -> Bool {
+        services[Self.hash(service, nil) & (services.count - 1)].contains { $0.elementsEqual(service) }
+    }
+
+    /// FNV-1a of the service's bytes, then a separator and the method's.
+    private static func hash(_ service: UnsafeRawBufferPointer, _ method: UnsafeRawBufferPointer?) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in service { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        if let method {
+            hash = (hash ^ 0x2F) &* 0x100_0000_01b3
+            for byte in method { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 }

@@ -35,6 +35,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private let settings: Settings
+    /// The router's methods by the bytes of their names.
+    private let routes: RouteTable
     private var machine: ServerConnectionStateMachine<CallHandle>
     private let clock: any ConnectionClock
     private var decoder: FrameDecoder
@@ -78,6 +80,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         clock: any ConnectionClock = SystemConnectionClock()
     ) {
         self.settings = settings
+        self.routes = RouteTable(settings.router)
         self.connectionID = connectionID
         self.clock = clock
         self.machine = ServerConnectionStateMachine(
@@ -206,20 +209,25 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var handler: RPCRouter.Handler?
         var payload: [UInt8] = []
         do {
-            let request = try Ttrpc_Request(buffer: frame.data)
-            handler = settings.router.handler(service: request.service, method: request.method)
-            let route: ReceivedRequest.Route
-            switch handler {
-            case .unary?: route = .unary
-            case .serverStreaming?: route = .serverStreaming
-            case nil: route = settings.router.hasService(request.service) ? .unknownMethod : .unknownService
+            (envelope, handler, payload) = try frame.data.withUnsafeReadableBytes { bytes throws(ProtoDecodingError) in
+                let request = try RequestEnvelope(bytes)
+                let reader = WireReader(bytes)
+                let service = reader.slice(request.service)
+                let method = reader.slice(request.method)
+                let found = routes.route(service: service, method: method)
+                let route: ReceivedRequest.Route
+                switch found?.handler {
+                case .unary?: route = .unary
+                case .serverStreaming?: route = .serverStreaming
+                case nil: route = routes.hasService(service) ? .unknownMethod : .unknownService
+                }
+                let descriptor = found?.descriptor
+                    ?? MethodDescriptor(service: reader.string(request.service), method: reader.string(request.method))
+                let envelope = ReceivedRequest.Envelope.decoded(
+                    method: descriptor, metadata: Metadata(request.metadata), timeoutNano: request.timeoutNano, route: route
+                )
+                return (envelope, found?.handler, reader.bytes(request.payload))
             }
-            payload = request.payload
-            envelope = .decoded(
-                method: MethodDescriptor(service: request.service, method: request.method),
-                metadata: Metadata(request.metadata.map { Metadata.Element(key: $0.key, value: $0.value) }),
-                timeoutNano: request.timeoutNano, route: route
-            )
         } catch {
             envelope = .undecodable("\(error)")
         }
