@@ -59,8 +59,14 @@ extension RoutingState {
     mutating func sendQueueMessage(to session: inout SessionRecord, position: (position: Int, ahead: Int), now: Timestamp) {
         session.lastQueueMessagePosition = position.position
         emit(.queuePosition(position: position.position, ahead: position.ahead), for: &session, now: now)
-        guard let template = try? Template(settings.prompts.queueMessage, field: "settings.prompts.queue_message") else { return }
-        let text = template.render(["QueuePosition": "\(position.position)", "WaitNo": "\(position.ahead)"])
+        guard let template = prompts.queueMessage else { return }
+        let text = template.render { name in
+            switch name {
+            case "QueuePosition": "\(position.position)"
+            case "WaitNo": "\(position.ahead)"
+            default: nil
+            }
+        }
         if !text.isEmpty { append(.system(.queue), text, to: &session, now: now) }
     }
 

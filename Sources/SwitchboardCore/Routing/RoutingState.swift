@@ -43,7 +43,11 @@ public struct RoutingState: Sendable {
         case failed(String)
     }
 
-    public internal(set) var settings: SwitchboardSettings
+    public internal(set) var settings: SwitchboardSettings {
+        didSet { prompts = PromptTemplates(settings) }
+    }
+    /// The settings' prompts, parsed once whenever the settings are set.
+    private(set) var prompts: PromptTemplates
     var schedule: WorkingSchedule?
     public internal(set) var agents: [String: AgentRuntime] = [:]
     /// Group id to member agent ids.
@@ -72,6 +76,7 @@ public struct RoutingState: Sendable {
         sessions: [SessionRecord] = [], now: Timestamp? = nil, profiles: [AgentProfile] = [], groupInfo: [AgentGroup] = []
     ) throws(SwitchboardError) {
         self.settings = settings
+        self.prompts = PromptTemplates(settings)
         self.schedule = try WorkingSchedule(settings.workingHours)
         self.groups = groups
         let epoch = Timestamp(milliseconds: 0)
@@ -222,28 +227,9 @@ public struct RoutingState: Sendable {
         return session
     }
 
-    func prompt(_ kind: PromptKind) -> String {
-        let prompts = settings.prompts
-        return switch kind {
-        case .welcome: prompts.welcome
-        case .manualAccessInProgress: prompts.manualAccessInProgress
-        case .transferSucceeded: prompts.transferSucceeded
-        case .transferFailed: prompts.transferFailed
-        case .afterHours: prompts.afterHours
-        case .queue: prompts.queueMessage
-        case .timeoutClosure: prompts.timeoutClosure
-        case .proactiveClosure: prompts.proactiveClosure
-        case .ratingInvitation: settings.rating.invitationMessage
-        case .ratingSubmitted: settings.rating.submissionMessage
-        }
-    }
-
     mutating func sendPrompt(_ kind: PromptKind, to session: inout SessionRecord, now: Timestamp) {
-        let text = prompt(kind)
-        guard !text.isEmpty else { return }
-        // Only the queue message takes placeholders; the others are validated to have none but `$$`.
-        let rendered = (try? Template(text, field: "prompt").render([:])) ?? text
-        append(.system(kind), rendered, to: &session, now: now)
+        guard let text = prompts[kind] else { return }
+        append(.system(kind), text, to: &session, now: now)
     }
 
     @discardableResult
