@@ -200,14 +200,18 @@ extension RoutingState {
     }
 
     func onlineCount(for target: RoutingTarget, excluding missed: [String]) -> Int {
-        let isOnline = { (id: String) in agents[id]?.status == .online }
+        // A method, not a closure held in a variable: such a closure captures (copies) the whole state.
         switch target {
         case .anyAgent:
-            return idle.onlineCount(.all) - missed.filter(isOnline).count
+            return idle.onlineCount(.all) - missed.count { isOnline($0) }
         case .group(let group):
-            return idle.onlineCount(.group(group)) - missed.filter { isOnline($0) && agents[$0]?.groupIDs.contains(group) == true }.count
+            return idle.onlineCount(.group(group)) - missed.count { isOnline($0) && agents[$0]?.groupIDs.contains(group) == true }
         case .agents(let ids):
-            return ids.filter { isOnline($0) && !missed.contains($0) }.count
+            return ids.count { isOnline($0) && !missed.contains($0) }
         }
+    }
+
+    private func isOnline(_ agentID: String) -> Bool {
+        agents[agentID]?.status == .online
     }
 }
