@@ -47,8 +47,7 @@ extension RoutingState {
     }
 
     mutating func enterQueueMessages(_ session: inout SessionRecord, now: Timestamp) {
-        sessions[session.id] = session
-        if let position = queuePosition(of: session.id) {
+        if let position = queues.position(of: session) {
             sendQueueMessage(to: &session, position: position, now: now)
         }
         let next = now.adding(.seconds(settings.queue.queueMessageIntervalSeconds))
@@ -70,17 +69,15 @@ extension RoutingState {
         if !text.isEmpty { append(.system(.queue), text, to: &session, now: now) }
     }
 
+    /// Gives a session to an agent: offered (manual mode) or active. The caller stores the session.
     mutating func assign(_ session: inout SessionRecord, to agentID: String, now: Timestamp) {
         if session.state == .queued { queues.remove(session) }
         session.agentID = agentID
         session.nextQueueMessageAt = nil
         session.lastQueueMessagePosition = nil
-        if var agent = agents[agentID] {
-            agent.sessions.insert(session.id)
-            markIdle(&agent, now: now)
-            agents[agentID] = agent
-            storeAgent(agentID)
-            pushIdle(agent)
+        if let agent = agents.index(forKey: agentID) {
+            agents.values[agent].sessions.insert(session.id)
+            markIdle(agentAt: agent, now: now)
         }
         if settings.serviceMode.mode == .manual {
             let deadline = now.adding(.seconds(settings.serviceMode.connectTimeoutSeconds))
@@ -95,17 +92,13 @@ extension RoutingState {
             emit(.assigned(sessionID: session.id), toAgent: agentID, now: now)
             sendPrompt(.transferSucceeded, to: &session, now: now)
         }
-        sessions[session.id] = session
     }
 
     /// Frees an agent's place held by a session (ended, transferred, offer withdrawn): the agent
     /// is idle from now on.
     mutating func release(_ session: inout SessionRecord, from agentID: String, now: Timestamp) {
-        if var agent = agents[agentID], agent.sessions.remove(session.id) != nil {
-            markIdle(&agent, now: now)
-            agents[agentID] = agent
-            storeAgent(agentID)
-            pushIdle(agent)
+        if let agent = agents.index(forKey: agentID), agents.values[agent].sessions.remove(session.id) != nil {
+            markIdle(agentAt: agent, now: now)
         }
         session.offerDeadline = nil
         session.userTimeoutAt = nil
@@ -189,6 +182,19 @@ extension RoutingState {
         agent.idleSince = now
         idleEvents += 1
         agent.idleOrder = idleEvents
+    }
+
+    /// Restarts the idle time of the agent at `index` of ``agents`` in place (it was given a
+    /// session, or one ended), stores it, and offers it to the longest-idle heaps. In place: a
+    /// copy taken out of the dictionary would share its session set, and the change would copy
+    /// the set.
+    private mutating func markIdle(agentAt index: Dictionary<String, AgentRuntime>.Index, now: Timestamp) {
+        idleEvents += 1
+        agents.values[index].idleSince = now
+        agents.values[index].idleOrder = idleEvents
+        let agent = agents.values[index]
+        actions.agents[agent.id] = agent
+        pushIdle(agent)
     }
 
     /// Offers an agent to the longest-idle heaps if it is available.

@@ -268,9 +268,9 @@ public struct RoutingState: Sendable {
     }
 
     mutating func emit(_ kind: AgentEventRecord.Kind, toAgent agentID: String, now: Timestamp) {
-        guard var agent = agents[agentID] else { return }
-        agent.lastEventSequence += 1
-        agents[agentID] = agent
-        actions.agentEvents.append(AgentEventRecord(agentID: agentID, sequence: agent.lastEventSequence, createdAt: now, kind: kind))
+        guard let agent = agents.index(forKey: agentID) else { return }
+        agents.values[agent].lastEventSequence += 1
+        let sequence = agents.values[agent].lastEventSequence
+        actions.agentEvents.append(AgentEventRecord(agentID: agentID, sequence: sequence, createdAt: now, kind: kind))
     }
 }
