@@ -247,21 +247,26 @@ public actor SwitchboardEngine {
     /// Ids sort by creation time, so new rows (sessions and their messages) land at the end of the
     /// tables' B-trees and a commit writes few pages.
     private func newSessionID(now: Timestamp) -> String {
-        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)  // ascending, so ids sort by time
+        let time = UInt64(max(0, now.milliseconds))
         while true {
-            var bytes = Array("s-".utf8)
-            var time = UInt64(max(0, now.milliseconds))
-            var timePart = [UInt8](repeating: alphabet[0], count: 10)
+            // One draw of the system generator (a system call) holds the 8 random characters' 40 bits.
+            var random = randomGenerator.next()
+            var bytes: [UInt8] = Array("s-".utf8)
+            bytes.reserveCapacity(20)
             for index in stride(from: 9, through: 0, by: -1) {
-                timePart[index] = alphabet[Int(time & 31)]
-                time >>= 5
+                bytes.append(Self.idAlphabet[Int((time >> (5 * UInt64(index))) & 31)])
             }
-            bytes += timePart
-            for _ in 0..<8 { bytes.append(alphabet[Int(randomGenerator.next() & 31)]) }
+            for _ in 0..<8 {
+                bytes.append(Self.idAlphabet[Int(random & 31)])
+                random >>= 5
+            }
             let id = String(decoding: bytes, as: UTF8.self)
             if state.sessions[id] == nil { return id }
         }
     }
+
+    /// The characters of session ids, ascending, so that ids sort by time.
+    private static let idAlphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
 
     /// A session: from memory, the latest closed ones, or the store.
     public func session(id: String) async throws(SwitchboardError) -> SessionRecord {

@@ -31,7 +31,6 @@ struct World {
         gathered.agentEvents += actions.agentEvents
         gathered.finishedSessions.merge(actions.finishedSessions) { $1 }
         gathered.hookCall = actions.hookCall ?? gathered.hookCall
-        gathered.nextWakeUp = actions.nextWakeUp
         return decision.answer
     }
 

@@ -20,20 +20,18 @@ public struct RoutingActions: Sendable {
     /// The business server's hook must be asked to route this session; its answer goes to
     /// ``RoutingState/applyHookAnswer(sessionID:answer:now:)``.
     public var hookCall: HookCall?
-    /// When the owner must next call ``RoutingState/fireDueTimers(now:)``, if any timer is pending.
-    public var nextWakeUp: Timestamp?
 
     /// Creates an empty list.
     public init() {}
 
     /// The sessions to store, in id order (a stable order for the store's pages).
     public var sessionsInOrder: [SessionRecord] {
-        sessions.keys.sorted().compactMap { sessions[$0] }
+        sessions.count < 2 ? Array(sessions.values) : sessions.values.sorted { $0.id < $1.id }
     }
 
     /// The agents to store, in id order.
     public var agentsInOrder: [AgentRuntime] {
-        agents.keys.sorted().compactMap { agents[$0] }
+        agents.count < 2 ? Array(agents.values) : agents.values.sorted { $0.id < $1.id }
     }
 }
 

@@ -47,8 +47,7 @@ extension RoutingState {
     }
 
     mutating func enterQueueMessages(_ session: inout SessionRecord, now: Timestamp) {
-        sessions[session.id] = session
-        if let position = queuePosition(of: session.id) {
+        if let position = queues.position(of: session) {
             sendQueueMessage(to: &session, position: position, now: now)
         }
         let next = now.adding(.seconds(settings.queue.queueMessageIntervalSeconds))
@@ -59,22 +58,26 @@ extension RoutingState {
     mutating func sendQueueMessage(to session: inout SessionRecord, position: (position: Int, ahead: Int), now: Timestamp) {
         session.lastQueueMessagePosition = position.position
         emit(.queuePosition(position: position.position, ahead: position.ahead), for: &session, now: now)
-        guard let template = try? Template(settings.prompts.queueMessage, field: "settings.prompts.queue_message") else { return }
-        let text = template.render(["QueuePosition": "\(position.position)", "WaitNo": "\(position.ahead)"])
+        guard let template = prompts.queueMessage else { return }
+        let text = template.render { name in
+            switch name {
+            case "QueuePosition": "\(position.position)"
+            case "WaitNo": "\(position.ahead)"
+            default: nil
+            }
+        }
         if !text.isEmpty { append(.system(.queue), text, to: &session, now: now) }
     }
 
+    /// Gives a session to an agent: offered (manual mode) or active. The caller stores the session.
     mutating func assign(_ session: inout SessionRecord, to agentID: String, now: Timestamp) {
         if session.state == .queued { queues.remove(session) }
         session.agentID = agentID
         session.nextQueueMessageAt = nil
         session.lastQueueMessagePosition = nil
-        if var agent = agents[agentID] {
-            agent.sessions.insert(session.id)
-            markIdle(&agent, now: now)
-            agents[agentID] = agent
-            storeAgent(agentID)
-            pushIdle(agent)
+        if let agent = agents.index(forKey: agentID) {
+            agents.values[agent].sessions.insert(session.id)
+            markIdle(agentAt: agent, now: now)
         }
         if settings.serviceMode.mode == .manual {
             let deadline = now.adding(.seconds(settings.serviceMode.connectTimeoutSeconds))
@@ -89,17 +92,13 @@ extension RoutingState {
             emit(.assigned(sessionID: session.id), toAgent: agentID, now: now)
             sendPrompt(.transferSucceeded, to: &session, now: now)
         }
-        sessions[session.id] = session
     }
 
     /// Frees an agent's place held by a session (ended, transferred, offer withdrawn): the agent
     /// is idle from now on.
     mutating func release(_ session: inout SessionRecord, from agentID: String, now: Timestamp) {
-        if var agent = agents[agentID], agent.sessions.remove(session.id) != nil {
-            markIdle(&agent, now: now)
-            agents[agentID] = agent
-            storeAgent(agentID)
-            pushIdle(agent)
+        if let agent = agents.index(forKey: agentID), agents.values[agent].sessions.remove(session.id) != nil {
+            markIdle(agentAt: agent, now: now)
         }
         session.offerDeadline = nil
         session.userTimeoutAt = nil
@@ -185,6 +184,19 @@ extension RoutingState {
         agent.idleOrder = idleEvents
     }
 
+    /// Restarts the idle time of the agent at `index` of ``agents`` in place (it was given a
+    /// session, or one ended), stores it, and offers it to the longest-idle heaps. In place: a
+    /// copy taken out of the dictionary would share its session set, and the change would copy
+    /// the set.
+    private mutating func markIdle(agentAt index: Dictionary<String, AgentRuntime>.Index, now: Timestamp) {
+        idleEvents += 1
+        agents.values[index].idleSince = now
+        agents.values[index].idleOrder = idleEvents
+        let agent = agents.values[index]
+        actions.agents[agent.id] = agent
+        pushIdle(agent)
+    }
+
     /// Offers an agent to the longest-idle heaps if it is available.
     mutating func pushIdle(_ agent: AgentRuntime) {
         guard isAvailable(agent) else { return }
@@ -194,14 +206,18 @@ extension RoutingState {
     }
 
     func onlineCount(for target: RoutingTarget, excluding missed: [String]) -> Int {
-        let isOnline = { (id: String) in agents[id]?.status == .online }
+        // A method, not a closure held in a variable: such a closure captures (copies) the whole state.
         switch target {
         case .anyAgent:
-            return idle.onlineCount(.all) - missed.filter(isOnline).count
+            return idle.onlineCount(.all) - missed.count { isOnline($0) }
         case .group(let group):
-            return idle.onlineCount(.group(group)) - missed.filter { isOnline($0) && agents[$0]?.groupIDs.contains(group) == true }.count
+            return idle.onlineCount(.group(group)) - missed.count { isOnline($0) && agents[$0]?.groupIDs.contains(group) == true }
         case .agents(let ids):
-            return ids.filter { isOnline($0) && !missed.contains($0) }.count
+            return ids.count { isOnline($0) && !missed.contains($0) }
         }
+    }
+
+    private func isOnline(_ agentID: String) -> Bool {
+        agents[agentID]?.status == .online
     }
 }

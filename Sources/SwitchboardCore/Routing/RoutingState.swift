@@ -43,7 +43,11 @@ public struct RoutingState: Sendable {
         case failed(String)
     }
 
-    public internal(set) var settings: SwitchboardSettings
+    public internal(set) var settings: SwitchboardSettings {
+        didSet { prompts = PromptTemplates(settings) }
+    }
+    /// The settings' prompts, parsed once whenever the settings are set.
+    private(set) var prompts: PromptTemplates
     var schedule: WorkingSchedule?
     public internal(set) var agents: [String: AgentRuntime] = [:]
     /// Group id to member agent ids.
@@ -62,6 +66,9 @@ public struct RoutingState: Sendable {
     var idleEvents: UInt64 = 0
     /// What the command under way decided so far.
     var actions = RoutingActions()
+    /// The sessions the command under way changed (``store(_:)``), each once: the epilogue of
+    /// ``decide(now:_:)`` lists their final versions in the actions.
+    var changedSessions: [String] = []
 
     /// Creates the state from what the store holds (at start-up: open sessions, every agent and
     /// group), rebuilding queues, loads and timers. Of a closed session given, only its open rating
@@ -72,6 +79,7 @@ public struct RoutingState: Sendable {
         sessions: [SessionRecord] = [], now: Timestamp? = nil, profiles: [AgentProfile] = [], groupInfo: [AgentGroup] = []
     ) throws(SwitchboardError) {
         self.settings = settings
+        self.prompts = PromptTemplates(settings)
         self.schedule = try WorkingSchedule(settings.workingHours)
         self.groups = groups
         let epoch = Timestamp(milliseconds: 0)
@@ -151,46 +159,52 @@ public struct RoutingState: Sendable {
     /// Runs one command: what it changed becomes the decision's actions. Epilogue, for every
     /// session the command touched: a session with the bot gets a new idle deadline; a closed one
     /// leaves memory (a timer remembers its rating window, so that its watchers learn when it is
-    /// over), and one to which nothing more can happen is listed as finished.
+    /// over), and one to which nothing more can happen is listed as finished. Then each goes to
+    /// the actions, once, as it ends the command.
     mutating func decide<Answer, Failure: Error>(
         now: Timestamp, _ command: (inout RoutingState) throws(Failure) -> Answer
     ) throws(Failure) -> RoutingDecision<Answer> {
         actions = RoutingActions()
+        changedSessions.removeAll(keepingCapacity: true)
         let answer: Answer
         do {
             answer = try command(&self)
         } catch {
             actions = RoutingActions()
+            changedSessions.removeAll(keepingCapacity: true)
             throw error
         }
-        // Only what changes is written again: this runs for every session of every decision.
-        for (id, session) in actions.sessions {
+        // This runs for every session of every decision: each is read in place, by its index, and
+        // copied once, into the actions; only a changed idle deadline is written again.
+        actions.sessions.reserveCapacity(changedSessions.count)
+        for id in changedSessions {
+            guard let index = sessions.index(forKey: id) else { continue }
+            let state = sessions.values[index].state
             assert(
-                session.agentID == nil || [.offered, .active, .closed].contains(session.state),
-                "session \(id) names an agent in state \(session.state)"
+                sessions.values[index].agentID == nil || [.offered, .active, .closed].contains(state),
+                "session \(id) names an agent in state \(state)"
             )
-            switch session.state {
-            case .bot where !session.allocating:
-                let deadline = now.adding(.seconds(settings.closure.botIdleTimeoutSeconds))
-                guard session.botIdleDeadline != deadline else { continue }
-                timers.push(.botIdle, deadline, id)
-                actions.sessions[id]?.botIdleDeadline = deadline
-                sessions[id]?.botIdleDeadline = deadline
-            case .closed:
-                sessions[id] = nil
-                if session.isFinished(at: now) {
-                    actions.finishedSessions[id] = session.lastEventSequence
+            guard state != .closed else {
+                var closed = sessions.remove(at: index).value
+                if closed.isFinished(at: now) {
+                    actions.finishedSessions[id] = closed.lastEventSequence
                 } else {
-                    timers.pushRatingWindow(of: session)
+                    timers.pushRatingWindow(of: closed)
                 }
-                if session.botIdleDeadline != nil { actions.sessions[id]?.botIdleDeadline = nil }
-            default:
-                guard session.botIdleDeadline != nil else { continue }
-                actions.sessions[id]?.botIdleDeadline = nil
-                sessions[id]?.botIdleDeadline = nil
+                closed.botIdleDeadline = nil
+                actions.sessions[id] = closed
+                continue
             }
+            // Only a session with the bot, and not being routed, can idle out.
+            let idleDeadline = state == .bot && !sessions.values[index].allocating
+                ? now.adding(.seconds(settings.closure.botIdleTimeoutSeconds)) : nil
+            if sessions.values[index].botIdleDeadline != idleDeadline {
+                sessions.values[index].botIdleDeadline = idleDeadline
+                if let idleDeadline { timers.push(.botIdle, idleDeadline, id) }
+            }
+            actions.sessions[id] = sessions.values[index]
         }
-        actions.nextWakeUp = nextDeadline()
+        changedSessions.removeAll(keepingCapacity: true)
         let decided = actions
         actions = RoutingActions()
         return RoutingDecision(answer: answer, actions: decided)
@@ -198,10 +212,10 @@ public struct RoutingState: Sendable {
 
     // MARK: Recording
 
-    /// Records a session's new version: in memory, and to store.
+    /// Records a session's new version: in memory, and to store (its version as the command ends).
     mutating func store(_ session: SessionRecord) {
         sessions[session.id] = session
-        actions.sessions[session.id] = session
+        if !changedSessions.contains(session.id) { changedSessions.append(session.id) }
     }
 
     /// Records an agent's new status or idle time, to store.
@@ -222,28 +236,9 @@ public struct RoutingState: Sendable {
         return session
     }
 
-    func prompt(_ kind: PromptKind) -> String {
-        let prompts = settings.prompts
-        return switch kind {
-        case .welcome: prompts.welcome
-        case .manualAccessInProgress: prompts.manualAccessInProgress
-        case .transferSucceeded: prompts.transferSucceeded
-        case .transferFailed: prompts.transferFailed
-        case .afterHours: prompts.afterHours
-        case .queue: prompts.queueMessage
-        case .timeoutClosure: prompts.timeoutClosure
-        case .proactiveClosure: prompts.proactiveClosure
-        case .ratingInvitation: settings.rating.invitationMessage
-        case .ratingSubmitted: settings.rating.submissionMessage
-        }
-    }
-
     mutating func sendPrompt(_ kind: PromptKind, to session: inout SessionRecord, now: Timestamp) {
-        let text = prompt(kind)
-        guard !text.isEmpty else { return }
-        // Only the queue message takes placeholders; the others are validated to have none but `$$`.
-        let rendered = (try? Template(text, field: "prompt").render([:])) ?? text
-        append(.system(kind), rendered, to: &session, now: now)
+        guard let text = prompts[kind] else { return }
+        append(.system(kind), text, to: &session, now: now)
     }
 
     @discardableResult
@@ -273,9 +268,9 @@ public struct RoutingState: Sendable {
     }
 
     mutating func emit(_ kind: AgentEventRecord.Kind, toAgent agentID: String, now: Timestamp) {
-        guard var agent = agents[agentID] else { return }
-        agent.lastEventSequence += 1
-        agents[agentID] = agent
-        actions.agentEvents.append(AgentEventRecord(agentID: agentID, sequence: agent.lastEventSequence, createdAt: now, kind: kind))
+        guard let agent = agents.index(forKey: agentID) else { return }
+        agents.values[agent].lastEventSequence += 1
+        let sequence = agents.values[agent].lastEventSequence
+        actions.agentEvents.append(AgentEventRecord(agentID: agentID, sequence: sequence, createdAt: now, kind: kind))
     }
 }

@@ -21,26 +21,16 @@ extension SwitchboardSettings {
     }
 
     private func validatePrompts() throws(SwitchboardError) {
-        let prefix = "settings.prompts."
-        let plain: [(String, String)] = [
-            ("welcome", prompts.welcome), ("manual_access_in_progress", prompts.manualAccessInProgress),
-            ("transfer_succeeded", prompts.transferSucceeded), ("transfer_failed", prompts.transferFailed),
-            ("after_hours", prompts.afterHours), ("timeout_closure", prompts.timeoutClosure),
-            ("proactive_closure", prompts.proactiveClosure),
+        // In the order of the section's fields, so that the first offending one is named.
+        let kinds: [PromptKind] = [
+            .welcome, .manualAccessInProgress, .transferSucceeded, .transferFailed, .afterHours, .timeoutClosure,
+            .proactiveClosure, .queue,
         ]
-        for (name, text) in plain {
-            try Self.validateMessage(text, field: prefix + name, placeholders: [])
-        }
-        try Self.validateMessage(prompts.queueMessage, field: prefix + "queue_message", placeholders: Self.queuePlaceholders)
+        for kind in kinds { try kind.validate(in: self) }
     }
 
     /// The longest prompt or message, in characters (see ``TextLimits/prompt`` for its bytes).
     public static var maximumMessageLength: Int { TextLimits.prompt.maximumCharacters! }
-
-    static func validateMessage(_ text: String, field: String, placeholders: Set<String>) throws(SwitchboardError) {
-        try TextLimits.prompt.check(text, field: field)
-        try Template(text, field: field).requirePlaceholders(in: placeholders, field: field)
-    }
 
     private func validateAllocation() throws(SwitchboardError) {
         let prefix = "settings.allocation."
@@ -138,8 +128,8 @@ extension SwitchboardSettings {
 
     private func validateRating() throws(SwitchboardError) {
         let prefix = "settings.rating."
-        try Self.validateMessage(rating.invitationMessage, field: prefix + "invitation_message", placeholders: [])
-        try Self.validateMessage(rating.submissionMessage, field: prefix + "submission_message", placeholders: [])
+        try PromptKind.ratingInvitation.validate(in: self)
+        try PromptKind.ratingSubmitted.validate(in: self)
         guard (60...2_592_000).contains(rating.validitySeconds) else {
             throw .invalid(prefix + "validity_seconds", "must be between 60 and 2592000, got \(rating.validitySeconds)")
         }

@@ -72,11 +72,19 @@ public struct Template: Sendable, Hashable {
 
     /// The text with each placeholder replaced by its value (unknown ones by nothing).
     public func render(_ values: [String: String]) -> String {
-        parts.map { part in
+        render { values[$0] }
+    }
+
+    /// The text with each placeholder replaced by `value(name)` (`nil` by nothing); `value` is
+    /// asked only for the placeholders the template has.
+    func render(_ value: (String) -> String?) -> String {
+        var text = ""
+        for part in parts {
             switch part {
-            case .text(let text): text
-            case .placeholder(let name): values[name] ?? ""
+            case .text(let literal): text += literal
+            case .placeholder(let name): text += value(name) ?? ""
             }
-        }.joined()
+        }
+        return text
     }
 }
