@@ -19,11 +19,13 @@ struct StoreBench: AsyncParsableCommand {
     var lifecycles = 20000
     @Option(help: "File the figures are written to (Markdown).")
     var output = ".build/benchmarks/store.md"
+    @Flag(help: "Keep the database in memory: no log, no sync, so the rows' cost shows without the disk's noise.")
+    var inMemory = false
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-store-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SwitchboardStore(location: .file(folder.appendingPathComponent("switchboard.sqlite").path))
+        let store = try SwitchboardStore(location: inMemory ? .inMemory : .file(folder.appendingPathComponent("switchboard.sqlite").path))
         defer { store.close() }
         let agents = (0..<16).map { "agent-\($0)" }
         let start = Timestamp(milliseconds: 1_800_000_000_000)
@@ -37,7 +39,7 @@ struct StoreBench: AsyncParsableCommand {
         let cpu = ProcessCPU.selfSeconds() - cpuStart
         let perSecond = Double(lifecycles) / elapsed
         let cpuPer = cpu / Double(lifecycles) * 1e6
-        print("store: \(Int(perSecond)) lifecycles/s with \(inFlight) in flight, \(String(format: "%.1f", cpuPer)) us CPU per lifecycle (27 rows, 5 commits waited for)")
+        print("store\(inMemory ? " (in memory)" : ""): \(Int(perSecond)) lifecycles/s with \(inFlight) in flight, \(String(format: "%.1f", cpuPer)) us CPU per lifecycle (27 rows, 5 commits waited for)")
         let markdown = """
             # Store benchmark
 

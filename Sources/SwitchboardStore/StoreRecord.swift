@@ -57,43 +57,68 @@ extension Database {
         let handle = statement.sqliteStatement
         // The previous run of this statement completed (or failed and was reset): ready.
         sqlite3_reset(handle)
-        var binder = RowBinder(handle)
-        bind(&binder)
-        precondition(binder.count == sqlite3_bind_parameter_count(handle), "\(binder.count) values bound to: \(sql)")
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE else {
-            let message = String(cString: sqlite3_errmsg(sqliteConnection))
-            sqlite3_reset(handle)
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        try withUnsafeTemporaryAllocation(byteCount: RowBinder.scratchBytes, alignment: 8) { scratch in
+            var binder = RowBinder(handle, scratch: scratch)
+            bind(&binder)
+            precondition(binder.count == sqlite3_bind_parameter_count(handle), "\(binder.count) values bound to: \(sql)")
+            let code = sqlite3_step(handle)
+            // Nothing may point into the scratch once it is gone.
+            sqlite3_clear_bindings(handle)
+            guard code == SQLITE_DONE else {
+                let message = String(cString: sqlite3_errmsg(sqliteConnection))
+                sqlite3_reset(handle)
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+            }
         }
     }
 }
 
-/// Binds a statement's parameters in order; SQLite copies text and blobs (`SQLITE_TRANSIENT`),
-/// so nothing has to outlive the call.
+/// Binds a statement's parameters in order.
+///
+/// Text and blobs are copied into a scratch buffer on the stack, which outlives the statement's
+/// step, and bound without a copy (`SQLITE_STATIC`); what does not fit is copied by SQLite
+/// (`SQLITE_TRANSIENT`, a malloc and a free per value).
 struct RowBinder {
+    /// A row's text and blobs up to this size need no allocation; stack-allocated (at most 1 KiB,
+    /// see ``withUnsafeTemporaryAllocation``'s limit on Linux).
+    static let scratchBytes = 1024
+
     private let handle: OpaquePointer
+    private let scratch: UnsafeMutableRawBufferPointer
+    private var used = 0
     private(set) var count: Int32 = 0
 
-    fileprivate init(_ handle: OpaquePointer) {
+    fileprivate init(_ handle: OpaquePointer, scratch: UnsafeMutableRawBufferPointer) {
         self.handle = handle
+        self.scratch = scratch
     }
 
     /// SQLite's "copy the value now" destructor.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// `bytes` in the scratch, or `nil` when they do not fit.
+    private mutating func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer? {
+        guard bytes.count <= scratch.count - used, let base = scratch.baseAddress else { return nil }
+        let start = base + used
+        start.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        used += bytes.count
+        return UnsafeRawPointer(start)
+    }
 
     mutating func add(_ value: String) {
         count += 1
         var text = value
-        text.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                if let start = chars.baseAddress {
-                    _ = sqlite3_bind_text(handle, count, start, Int32(chars.count), Self.transient)
-                } else {
-                    // An empty string is text, not NULL: SQLite needs a non-null pointer.
-                    _ = sqlite3_bind_text(handle, count, "", 0, Self.transient)
-                }
+        text.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard !bytes.isEmpty else {
+                // An empty string is text, not NULL: SQLite needs a non-null pointer.
+                _ = sqlite3_bind_text(handle, count, "", 0, Self.transient)
+                return
+            }
+            if let kept = keep(bytes) {
+                _ = sqlite3_bind_text(handle, count, kept.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+            } else {
+                _ = sqlite3_bind_text(handle, count, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
             }
         }
     }
@@ -130,7 +155,11 @@ struct RowBinder {
             return
         }
         blob.withUnsafeBytes { bytes in
-            _ = sqlite3_bind_blob(handle, count, bytes.baseAddress, Int32(bytes.count), Self.transient)
+            if let kept = keep(bytes) {
+                _ = sqlite3_bind_blob(handle, count, kept, Int32(bytes.count), nil)
+            } else {
+                _ = sqlite3_bind_blob(handle, count, bytes.baseAddress, Int32(bytes.count), Self.transient)
+            }
         }
     }
 
