@@ -40,6 +40,44 @@ struct GoTTRPCInteropTests {
     }
 }
 
+/// The benchmarks' load generator on containerd's Go client (Benchmarks/go/src/ttrpc-load) against
+/// the Swift server, so that `switchboard-bench go` and `scripts/bench-compare` cannot rot.
+@Suite("The Go load generator")
+struct GoLoadGeneratorTests {
+    @Test("ttrpc-load's bare calls, echoes and full lifecycles all succeed", arguments: ["check", "echo", "lifecycle"])
+    func load(mode: String) async throws {
+        try #require(
+            GoTTRPCInteropTests.available || ProcessInfo.processInfo.environment["CI"] == nil,
+            "CI must have golang-go and golang-github-containerd-ttrpc-dev (scripts/install-deps --test)"
+        )
+        guard GoTTRPCInteropTests.available else { return }
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-ttrpc-load-\(getpid())-\(mode)")
+        defer { try? FileManager.default.removeItem(at: binary) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["GO111MODULE"] = "off"
+        environment["GOPATH"] = "\(repository.path)/Benchmarks/go:\(GoTTRPCInteropTests.goPath)"
+        if environment["HOME"] == nil { environment["HOME"] = NSTemporaryDirectory() }
+        let build = try await runProgram(
+            URL(fileURLWithPath: "/usr/bin/go"), arguments: ["build", "-o", binary.path, "ttrpc-load"],
+            environment: environment, directory: repository
+        )
+        try #require(build.status == 0, "go build failed:\n\(build.output)")
+        try await withTestServer { server in
+            // What a lifecycle needs: agents online with room (the default is 5 sessions each).
+            for index in 0..<4 {
+                _ = try await server.engine.createAgent(id: "agent-\(index)", displayName: "Agent \(index)", maxSessions: nil)
+                _ = try await server.engine.setAgentStatus(id: "agent-\(index)", .online)
+            }
+            let run = try await runProgram(
+                binary, arguments: [mode, "127.0.0.1:\(server.port)", "--in-flight", "8", "--warmup", "0.1", "--duration", "0.4"]
+            )
+            #expect(run.status == 0, "ttrpc-load output:\n\(run.output)")
+            #expect(run.output.contains("\"errors\":0,"), "ttrpc-load output:\n\(run.output)")
+            #expect(!run.output.contains("\"units\":0,"), "ttrpc-load output:\n\(run.output)")
+        }
+    }
+}
+
 /// The standard-library Python example of docs/PROTOCOL.md against the Swift server, so the
 /// document cannot rot.
 @Suite("Interop with the Python example")

@@ -25,104 +25,9 @@ import (
 	"time"
 
 	"github.com/containerd/ttrpc"
-	"github.com/gogo/protobuf/proto"
+
+	pb "switchboardpb"
 )
-
-// HealthCheckRequest mirrors switchboard.v1.HealthCheckRequest.
-type HealthCheckRequest struct {
-	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-}
-
-func (m *HealthCheckRequest) Reset()         { *m = HealthCheckRequest{} }
-func (m *HealthCheckRequest) String() string { return proto.CompactTextString(m) }
-func (*HealthCheckRequest) ProtoMessage()    {}
-
-// HealthCheckResponse mirrors switchboard.v1.HealthCheckResponse.
-type HealthCheckResponse struct {
-	Status        int32  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
-	ServerVersion string `protobuf:"bytes,2,opt,name=server_version,json=serverVersion,proto3" json:"server_version,omitempty"`
-}
-
-func (m *HealthCheckResponse) Reset()         { *m = HealthCheckResponse{} }
-func (m *HealthCheckResponse) String() string { return proto.CompactTextString(m) }
-func (*HealthCheckResponse) ProtoMessage()    {}
-
-// EchoRequest mirrors switchboard.testing.v1.EchoRequest; EchoResponse has the same shape.
-type EchoRequest struct {
-	Payload []byte `protobuf:"bytes,1,opt,name=payload,proto3" json:"payload,omitempty"`
-	Text    string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
-}
-
-func (m *EchoRequest) Reset()         { *m = EchoRequest{} }
-func (m *EchoRequest) String() string { return proto.CompactTextString(m) }
-func (*EchoRequest) ProtoMessage()    {}
-
-// CreateSessionRequest mirrors switchboard.v1.CreateSessionRequest (the field used).
-type CreateSessionRequest struct {
-	UserID string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-}
-
-func (m *CreateSessionRequest) Reset()         { *m = CreateSessionRequest{} }
-func (m *CreateSessionRequest) String() string { return proto.CompactTextString(m) }
-func (*CreateSessionRequest) ProtoMessage()    {}
-
-// RequestAgentRequest mirrors switchboard.v1.RequestAgentRequest.
-type RequestAgentRequest struct {
-	SessionID string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-}
-
-func (m *RequestAgentRequest) Reset()         { *m = RequestAgentRequest{} }
-func (m *RequestAgentRequest) String() string { return proto.CompactTextString(m) }
-func (*RequestAgentRequest) ProtoMessage()    {}
-
-// SendUserMessageRequest mirrors switchboard.v1.SendUserMessageRequest.
-type SendUserMessageRequest struct {
-	SessionID string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	Text      string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
-}
-
-func (m *SendUserMessageRequest) Reset()         { *m = SendUserMessageRequest{} }
-func (m *SendUserMessageRequest) String() string { return proto.CompactTextString(m) }
-func (*SendUserMessageRequest) ProtoMessage()    {}
-
-// SendAgentMessageRequest mirrors switchboard.v1.SendAgentMessageRequest.
-type SendAgentMessageRequest struct {
-	AgentID   string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	SessionID string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	Text      string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
-}
-
-func (m *SendAgentMessageRequest) Reset()         { *m = SendAgentMessageRequest{} }
-func (m *SendAgentMessageRequest) String() string { return proto.CompactTextString(m) }
-func (*SendAgentMessageRequest) ProtoMessage()    {}
-
-// AgentSessionRequest mirrors switchboard.v1.AgentSessionRequest.
-type AgentSessionRequest struct {
-	AgentID   string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	SessionID string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-}
-
-func (m *AgentSessionRequest) Reset()         { *m = AgentSessionRequest{} }
-func (m *AgentSessionRequest) String() string { return proto.CompactTextString(m) }
-func (*AgentSessionRequest) ProtoMessage()    {}
-
-// Session mirrors the fields of switchboard.v1.Session the lifecycle reads; the others are skipped.
-type Session struct {
-	ID      string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	State   int32  `protobuf:"varint,5,opt,name=state,proto3" json:"state,omitempty"`
-	AgentID string `protobuf:"bytes,6,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-}
-
-func (m *Session) Reset()         { *m = Session{} }
-func (m *Session) String() string { return proto.CompactTextString(m) }
-func (*Session) ProtoMessage()    {}
-
-// Ignored takes any answer whose content the load does not need.
-type Ignored struct{}
-
-func (m *Ignored) Reset()         { *m = Ignored{} }
-func (m *Ignored) String() string { return "" }
-func (*Ignored) ProtoMessage()    {}
 
 const sessionActive = 4 // switchboard.v1.SessionState SESSION_STATE_ACTIVE
 
@@ -167,17 +72,17 @@ func main() {
 	switch mode {
 	case "check":
 		unit = func(ctx context.Context, _, _ int) (int, error) {
-			var resp HealthCheckResponse
-			err := client.Call(ctx, "switchboard.v1.Health", "Check", &HealthCheckRequest{}, &resp)
+			var resp pb.HealthCheckResponse
+			err := client.Call(ctx, "switchboard.v1.Health", "Check", &pb.HealthCheckRequest{}, &resp)
 			if err == nil && resp.Status != 1 {
 				err = fmt.Errorf("health status %d", resp.Status)
 			}
 			return 1, err
 		}
 	case "echo":
-		request := &EchoRequest{Payload: make([]byte, *payload), Text: "bench"}
+		request := &pb.EchoRequest{Payload: make([]byte, *payload), Text: "bench"}
 		unit = func(ctx context.Context, _, _ int) (int, error) {
-			var resp EchoRequest
+			var resp pb.EchoRequest
 			err := client.Call(ctx, "switchboard.testing.v1.EchoService", "Echo", request, &resp)
 			if err == nil && len(resp.Payload) != *payload {
 				err = fmt.Errorf("echo answered %d bytes", len(resp.Payload))
@@ -186,30 +91,30 @@ func main() {
 		}
 	case "lifecycle":
 		unit = func(ctx context.Context, worker, round int) (int, error) {
-			var session Session
+			var session pb.Session
 			if err := client.Call(ctx, "switchboard.v1.SessionService", "CreateSession",
-				&CreateSessionRequest{UserID: fmt.Sprintf("user-%d-%d", worker, round)}, &session); err != nil {
+				&pb.CreateSessionRequest{UserID: fmt.Sprintf("user-%d-%d", worker, round)}, &session); err != nil {
 				return 1, err
 			}
-			var routed Session
+			var routed pb.Session
 			if err := client.Call(ctx, "switchboard.v1.SessionService", "RequestAgent",
-				&RequestAgentRequest{SessionID: session.ID}, &routed); err != nil {
+				&pb.RequestAgentRequest{SessionID: session.ID}, &routed); err != nil {
 				return 2, err
 			}
 			if routed.State != sessionActive {
 				return 2, fmt.Errorf("session %s not assigned: state %d", session.ID, routed.State)
 			}
 			if err := client.Call(ctx, "switchboard.v1.AgentService", "SendAgentMessage",
-				&SendAgentMessageRequest{AgentID: routed.AgentID, SessionID: session.ID, Text: "Hello, how can I help?"}, &Ignored{}); err != nil {
+				&pb.SendAgentMessageRequest{AgentID: routed.AgentID, SessionID: session.ID, Text: "Hello, how can I help?"}, &pb.Ignored{}); err != nil {
 				return 3, err
 			}
 			if err := client.Call(ctx, "switchboard.v1.SessionService", "SendUserMessage",
-				&SendUserMessageRequest{SessionID: session.ID, Text: "My order is late"}, &Ignored{}); err != nil {
+				&pb.SendUserMessageRequest{SessionID: session.ID, Text: "My order is late"}, &pb.Ignored{}); err != nil {
 				return 4, err
 			}
-			var closed Session
+			var closed pb.Session
 			err := client.Call(ctx, "switchboard.v1.AgentService", "CloseSession",
-				&AgentSessionRequest{AgentID: routed.AgentID, SessionID: session.ID}, &closed)
+				&pb.AgentSessionRequest{AgentID: routed.AgentID, SessionID: session.ID}, &closed)
 			return 5, err
 		}
 	default:
