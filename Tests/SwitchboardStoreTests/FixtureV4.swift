@@ -274,7 +274,12 @@ struct FixtureMaker {
         let clock = ManualClock()
         let store = try SwitchboardStore(location: .file(path), clock: clock)
         #expect(try await store.appliedMigrations() == FixtureV4.migrations)
-        try await FixtureV4.write(to: store, clock: clock)
+        // SWITCHBOARD_FIXTURE_SET=v4-2199811 writes FixtureV4Late's contents instead.
+        if ProcessInfo.processInfo.environment["SWITCHBOARD_FIXTURE_SET"] == "v4-2199811" {
+            try await FixtureV4Late.write(to: store, clock: clock)
+        } else {
+            try await FixtureV4.write(to: store, clock: clock)
+        }
         store.close()
     }
 }

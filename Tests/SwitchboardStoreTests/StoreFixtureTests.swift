@@ -17,18 +17,22 @@ struct StoreFixtureTests {
         return path
     }
 
-    @Test("the v4 fixture is as that version left it: migrated through v4-api-keys, nothing later")
-    func v4File() throws {
-        let path = try Self.copy(of: "v4")
+    /// The v4 fixtures: made at a3afe47, and at 2199811 (the last commit of schema v4, with a
+    /// session closed for BOT idleness).
+    static let v4Fixtures = ["v4", "v4-2199811"]
+
+    @Test("each v4 fixture is as its version left it: migrated through v4-api-keys, nothing later", arguments: v4Fixtures)
+    func v4File(fixture: String) throws {
+        let path = try Self.copy(of: fixture)
         let applied = try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
         }
         #expect(applied == FixtureV4.migrations)
     }
 
-    @Test("a v4 database (a3afe47) opens and keeps every record with its values")
-    func v4() async throws {
-        let store = try SwitchboardStore(location: .file(try Self.copy(of: "v4")), clock: ManualClock())
+    @Test("a v4 database (a3afe47, 2199811) opens and keeps every record with its values", arguments: v4Fixtures)
+    func v4(fixture: String) async throws {
+        let store = try SwitchboardStore(location: .file(try Self.copy(of: fixture)), clock: ManualClock())
         defer { store.close() }
         let applied = try await store.appliedMigrations()
         #expect(Array(applied.prefix(FixtureV4.migrations.count)) == FixtureV4.migrations)
@@ -64,6 +68,13 @@ struct StoreFixtureTests {
 
         #expect(try await store.apiKeys() == FixtureV4.apiKeys)
 
+        if fixture == "v4-2199811" {
+            #expect(try await store.session(id: FixtureV4Late.botIdle.id) == FixtureV4Late.botIdle)
+            #expect(try await store.messages(sessionID: FixtureV4Late.botIdle.id, after: 0, limit: 10).messages == [FixtureV4Late.botIdleWelcome])
+        } else {
+            await #expect(throws: SwitchboardError.self) { try await store.session(id: FixtureV4Late.botIdle.id) }
+        }
+
         let loaded = try await store.loadState(now: FixtureV4.loadTime)
         #expect(loaded.settings == FixtureV4.settings)
         #expect(loaded.agents.map(\.profile) == FixtureV4.agents.map(\.profile))
@@ -74,9 +85,9 @@ struct StoreFixtureTests {
         #expect(loaded.sessions.sorted { $0.id < $1.id } == open.sorted { $0.id < $1.id })
     }
 
-    @Test("opening a v4 database drops the two session indexes no query used (v5), and nothing else")
-    func v4ToV5() throws {
-        let path = try Self.copy(of: "v4")
+    @Test("opening a v4 database drops the two session indexes no query used (v5), and nothing else", arguments: v4Fixtures)
+    func v4ToV5(fixture: String) throws {
+        let path = try Self.copy(of: fixture)
         func schema() throws -> [String] {
             try DatabaseQueue(path: path).read { db in
                 try String.fetchAll(db, sql: "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
