@@ -72,8 +72,16 @@ struct GoLoadGeneratorTests {
                 binary, arguments: [mode, "127.0.0.1:\(server.port)", "--in-flight", "8", "--warmup", "0.1", "--duration", "0.4"]
             )
             #expect(run.status == 0, "ttrpc-load output:\n\(run.output)")
-            #expect(run.output.contains("\"errors\":0,"), "ttrpc-load output:\n\(run.output)")
-            #expect(!run.output.contains("\"units\":0,"), "ttrpc-load output:\n\(run.output)")
+            // Whatever the machine's speed: no call failed, and each worker finished at least
+            // the unit it was in (how many fell in the measured window depends on the speed).
+            struct Figures: Decodable {
+                let errors: Int
+                let completed: Int
+            }
+            let line = run.output.split(separator: "\n").last.map(String.init) ?? ""
+            let figures = try JSONDecoder().decode(Figures.self, from: Data(line.utf8))
+            #expect(figures.errors == 0, "ttrpc-load output:\n\(run.output)")
+            #expect(figures.completed >= 8, "ttrpc-load output:\n\(run.output)")
         }
     }
 }

@@ -37,13 +37,17 @@ type Result struct {
 	InFlight int     `json:"in_flight"`
 	Seconds  float64 `json:"seconds"`
 	Units    int64   `json:"units"`
-	Calls    int64   `json:"calls"`
-	Errors   int64   `json:"errors"`
-	P50      int64   `json:"p50_ns"`
-	P90      int64   `json:"p90_ns"`
-	P99      int64   `json:"p99_ns"`
-	P999     int64   `json:"p999_ns"`
-	Error    string  `json:"first_error,omitempty"`
+	// Completed counts every unit that succeeded, warm-up and the units finishing after the
+	// window included: each worker finishes the unit it is in, so it is at least in_flight
+	// when the server answers.
+	Completed int64  `json:"completed"`
+	Calls     int64  `json:"calls"`
+	Errors    int64  `json:"errors"`
+	P50       int64  `json:"p50_ns"`
+	P90       int64  `json:"p90_ns"`
+	P99       int64  `json:"p99_ns"`
+	P999      int64  `json:"p999_ns"`
+	Error     string `json:"first_error,omitempty"`
 }
 
 func main() {
@@ -123,7 +127,7 @@ func main() {
 	}
 
 	var measuring, stopped atomic.Bool
-	var calls, errors int64
+	var calls, errors, completed int64
 	var firstError atomic.Value
 	latencies := make([][]int64, *inFlight)
 	var wg sync.WaitGroup
@@ -137,6 +141,9 @@ func main() {
 				start := time.Now()
 				n, err := unit(ctx, worker, round)
 				elapsed := time.Since(start)
+				if err == nil {
+					atomic.AddInt64(&completed, 1)
+				}
 				if !counted || !measuring.Load() {
 					if err != nil {
 						firstError.CompareAndSwap(nil, err.Error())
@@ -187,7 +194,7 @@ func main() {
 		}
 		return all[i]
 	}
-	result := Result{Mode: mode, InFlight: *inFlight, Seconds: seconds, Units: int64(len(all)), Calls: calls,
+	result := Result{Mode: mode, InFlight: *inFlight, Seconds: seconds, Units: int64(len(all)), Completed: completed, Calls: calls,
 		Errors: errors, P50: at(50), P90: at(90), P99: at(99), P999: at(99.9)}
 	if e, ok := firstError.Load().(string); ok {
 		result.Error = e
