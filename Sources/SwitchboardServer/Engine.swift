@@ -111,9 +111,10 @@ public actor SwitchboardEngine {
     /// then publishes the events and ends the watches of finished sessions.
     private func commit(_ actions: RoutingActions) async throws(SwitchboardError) {
         for session in actions.sessions.values where session.state == .closed { recentlyClosed.insert(session) }
-        let events: [(EventOwner, StoredEvent)]
+        // Queued here, on the actor, before it suspends: commits follow the decisions' order.
+        let queued = store.enqueue(actions)
         do {
-            events = try await store.commit(actions)
+            try await queued.committed()
         } catch {
             logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
             do {
@@ -124,7 +125,7 @@ public actor SwitchboardEngine {
             throw error
         }
         // Published only once stored: a watcher that misses them live finds them in the store.
-        hub.publish(events)
+        hub.publish(queued.events)
         for (id, last) in actions.finishedSessions { hub.finish(.session(id), after: last) }
     }
 

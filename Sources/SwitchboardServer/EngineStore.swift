@@ -43,9 +43,26 @@ struct EngineStore: Sendable {
         return try await store.replaceSettings(document, expectedVersion: expectedVersion)
     }
 
-    /// Stores a decision's actions in one transaction, in order (directory, sessions, messages,
-    /// agents, events), and waits for the commit. Returns the events as stored, for the hub.
-    func commit(_ actions: RoutingActions) async throws(SwitchboardError) -> [(EventOwner, StoredEvent)] {
+    /// A decision's changes, queued for one transaction: await ``committed()``.
+    struct Commit: Sendable {
+        fileprivate let pending: PendingWrite?
+        /// The events as stored, for the hub once committed.
+        let events: [(EventOwner, StoredEvent)]
+
+        /// Returns once the changes are committed.
+        func committed() async throws(SwitchboardError) {
+            try await pending?.committed()
+        }
+    }
+
+    /// Queues a decision's actions for one transaction, in order (directory, sessions, messages,
+    /// agents, events).
+    ///
+    /// Synchronous, so that the engine queues each decision's changes before it suspends, on its
+    /// own isolation: the store commits them in the order they were decided. (An `async` method
+    /// here ran off the actor, and a later decision could queue first; its session row, stored
+    /// whole, was then overwritten by the older one.)
+    func enqueue(_ actions: RoutingActions) -> Commit {
         var writes: [StoreWrite] = []
         writes.reserveCapacity(
             actions.directory.count + actions.sessions.count + actions.messages.count + actions.agents.count
@@ -71,8 +88,7 @@ struct EngineStore: Sendable {
         }
         let events = EventEncoding.encode(actions)
         for (owner, event) in events { writes.append(.event(owner, event)) }
-        if !writes.isEmpty { try await store.enqueue(writes, checked: true).committed() }
-        return events
+        return Commit(pending: writes.isEmpty ? nil : store.enqueue(writes, checked: true), events: events)
     }
 
     /// A session as stored (closed ones live only here).
