@@ -14,24 +14,31 @@ struct GoTTRPCInteropTests {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/go")
         && FileManager.default.fileExists(atPath: "\(goPath)/src/github.com/containerd/ttrpc/client.go")
 
-    @Test("Go ttrpc's client calls Health/Check, gets UNIMPLEMENTED and other codes intact")
-    func goClient() async throws {
+    /// Builds the Go program `name` of the GOPATH tree `tree` (GOPATH mode, Debian's Go packages)
+    /// into a temporary file; `nil` when Go or the ttrpc package is missing outside CI.
+    static func build(_ name: String, in tree: String) async throws -> URL? {
         try #require(
-            Self.available || ProcessInfo.processInfo.environment["CI"] == nil,
+            available || ProcessInfo.processInfo.environment["CI"] == nil,
             "CI must have golang-go and golang-github-containerd-ttrpc-dev (scripts/install-deps --test)"
         )
-        guard Self.available else { return }
-        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-interop-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: binary) }
+        guard available else { return nil }
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(name)-\(getpid())-\(UUID().uuidString)")
         var environment = ProcessInfo.processInfo.environment
         environment["GO111MODULE"] = "off"
-        environment["GOPATH"] = "\(repository.path)/Tests/Interop/go:\(Self.goPath)"
+        environment["GOPATH"] = "\(repository.path)/\(tree):\(goPath)"
         if environment["HOME"] == nil { environment["HOME"] = NSTemporaryDirectory() }
         let build = try await runProgram(
-            URL(fileURLWithPath: "/usr/bin/go"), arguments: ["build", "-o", binary.path, "switchboard-interop"],
+            URL(fileURLWithPath: "/usr/bin/go"), arguments: ["build", "-o", binary.path, name],
             environment: environment, directory: repository
         )
         try #require(build.status == 0, "go build failed:\n\(build.output)")
+        return binary
+    }
+
+    @Test("Go ttrpc's client calls Health/Check, gets UNIMPLEMENTED and other codes intact")
+    func goClient() async throws {
+        guard let binary = try await Self.build("switchboard-interop", in: "Tests/Interop/go") else { return }
+        defer { try? FileManager.default.removeItem(at: binary) }
         try await withTestServer { server in
             let run = try await runProgram(binary, arguments: ["127.0.0.1:\(server.port)"])
             #expect(run.status == 0, "interop client output:\n\(run.output)")
@@ -46,22 +53,8 @@ struct GoTTRPCInteropTests {
 struct GoLoadGeneratorTests {
     @Test("ttrpc-load's bare calls, echoes and full lifecycles all succeed", arguments: ["check", "echo", "lifecycle"])
     func load(mode: String) async throws {
-        try #require(
-            GoTTRPCInteropTests.available || ProcessInfo.processInfo.environment["CI"] == nil,
-            "CI must have golang-go and golang-github-containerd-ttrpc-dev (scripts/install-deps --test)"
-        )
-        guard GoTTRPCInteropTests.available else { return }
-        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-ttrpc-load-\(getpid())-\(mode)")
+        guard let binary = try await GoTTRPCInteropTests.build("ttrpc-load", in: "Benchmarks/go") else { return }
         defer { try? FileManager.default.removeItem(at: binary) }
-        var environment = ProcessInfo.processInfo.environment
-        environment["GO111MODULE"] = "off"
-        environment["GOPATH"] = "\(repository.path)/Benchmarks/go:\(GoTTRPCInteropTests.goPath)"
-        if environment["HOME"] == nil { environment["HOME"] = NSTemporaryDirectory() }
-        let build = try await runProgram(
-            URL(fileURLWithPath: "/usr/bin/go"), arguments: ["build", "-o", binary.path, "ttrpc-load"],
-            environment: environment, directory: repository
-        )
-        try #require(build.status == 0, "go build failed:\n\(build.output)")
         try await withTestServer { server in
             // What a lifecycle needs: agents online with room (the default is 5 sessions each).
             for index in 0..<4 {
