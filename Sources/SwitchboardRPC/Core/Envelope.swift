@@ -123,10 +123,10 @@ struct RequestEnvelope {
             switch field {
             case 1: service = try reader.readString(wireType, "service")
             case 2: method = try reader.readString(wireType, "method")
-            case 3: payload = try reader.readLengthDelimited(wireType, "payload")
-            case 4: timeoutNano = Int64(bitPattern: try reader.readVarint(wireType, "timeout_nano"))
+            case 3: payload = try reader.readLengthDelimited(wireType)
+            case 4: timeoutNano = Int64(bitPattern: try reader.readVarint(wireType))
             case 5:
-                let entry = try reader.readLengthDelimited(wireType, "metadata")
+                let entry = try reader.readLengthDelimited(wireType)
                 metadata.append(try Self.keyValue(UnsafeRawBufferPointer(rebasing: bytes[entry])))
             default: try reader.skip(wireType)
             }
@@ -186,12 +186,12 @@ struct WireReader {
         throw Self.invalid
     }
 
-    mutating func readVarint(_ wireType: UInt8, _ field: StaticString) throws(ProtoDecodingError) -> UInt64 {
+    mutating func readVarint(_ wireType: UInt8) throws(ProtoDecodingError) -> UInt64 {
         guard wireType == 0 else { throw Self.invalid }
         return try varint()
     }
 
-    mutating func readLengthDelimited(_ wireType: UInt8, _ field: StaticString) throws(ProtoDecodingError) -> Range<Int> {
+    mutating func readLengthDelimited(_ wireType: UInt8) throws(ProtoDecodingError) -> Range<Int> {
         guard wireType == 2 else { throw Self.invalid }
         let length = try varint()
         guard length <= UInt64(bytes.count - offset) else { throw Self.invalid }
@@ -202,7 +202,7 @@ struct WireReader {
 
     /// A string field: valid UTF-8 with no NUL (protobuf-c's strings end at a NUL).
     mutating func readString(_ wireType: UInt8, _ field: StaticString) throws(ProtoDecodingError) -> Range<Int> {
-        let range = try readLengthDelimited(wireType, field)
+        let range = try readLengthDelimited(wireType)
         let text = UnsafeRawBufferPointer(rebasing: bytes[range])
         if text.contains(0) {
             throw ProtoDecodingError(field: "\(field)", reason: "holds a NUL byte")
@@ -217,7 +217,7 @@ struct WireReader {
         switch wireType {
         case 0: _ = try varint()
         case 1: try advance(8)
-        case 2: _ = try readLengthDelimited(2, "")
+        case 2: _ = try readLengthDelimited(2)
         case 5: try advance(4)
         default: throw Self.invalid  // groups (3, 4) and the undefined 6 and 7
         }

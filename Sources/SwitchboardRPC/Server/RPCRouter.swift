@@ -126,9 +126,9 @@ public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
 
 /// A router's methods found by the UTF-8 bytes of their names, as a request carries them, so
 /// routing a call makes no strings: the registered descriptor (whose names are already strings)
-/// comes with the handler. Built once per connection from the server's router.
-struct RouteTable {
-    struct Route {
+/// comes with the handler. Built once per server from its router.
+struct RouteTable: Sendable {
+    struct Route: Sendable {
         let descriptor: MethodDescriptor
         let handler: RPCRouter.Handler
         fileprivate let service: [UInt8]

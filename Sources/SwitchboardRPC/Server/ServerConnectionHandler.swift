@@ -18,14 +18,27 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Settings shared by every connection of a server.
     struct Settings: Sendable {
-        var router: RPCRouter
+        /// The server's methods by the bytes of their names, built once from its router.
+        var routes: RouteTable
         var maximumDataLength: Int
         var logger: Logger
         var authenticator: (any RPCAuthenticator)?
         /// Calls in flight one connection may have; more are `RESOURCE_EXHAUSTED`.
-        var maximumCallsPerConnection: Int = .max
+        var maximumCallsPerConnection: Int
         /// The server-wide budget of server-streaming calls (watchers).
-        var streams: StreamBudget = StreamBudget(limit: .max)
+        var streams: StreamBudget
+
+        init(
+            router: RPCRouter, maximumDataLength: Int, logger: Logger, authenticator: (any RPCAuthenticator)? = nil,
+            maximumCallsPerConnection: Int = .max, streams: StreamBudget = StreamBudget(limit: .max)
+        ) {
+            self.routes = RouteTable(router)
+            self.maximumDataLength = maximumDataLength
+            self.logger = logger
+            self.authenticator = authenticator
+            self.maximumCallsPerConnection = maximumCallsPerConnection
+            self.streams = streams
+        }
     }
 
     /// What the handler keeps of a call in flight; the state machine stores it.
@@ -35,8 +48,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private let settings: Settings
-    /// The router's methods by the bytes of their names.
-    private let routes: RouteTable
     // The handler's state is touched only on its event loop, one access at a time (NIO calls
     // the handler, and the tasks it starts resume, on that loop only), so the mutable state read
     // on every frame skips Swift's dynamic exclusivity checks (`@exclusivity(unchecked)`), which
@@ -88,7 +99,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         clock: any ConnectionClock = SystemConnectionClock()
     ) {
         self.settings = settings
-        self.routes = RouteTable(settings.router)
         self.connectionID = connectionID
         self.clock = clock
         self.machine = ServerConnectionStateMachine(
@@ -222,12 +232,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 let reader = WireReader(bytes)
                 let service = reader.slice(request.service)
                 let method = reader.slice(request.method)
-                let found = routes.route(service: service, method: method)
+                let found = settings.routes.route(service: service, method: method)
                 let route: ReceivedRequest.Route
                 switch found?.handler {
                 case .unary?: route = .unary
                 case .serverStreaming?: route = .serverStreaming
-                case nil: route = routes.hasService(service) ? .unknownMethod : .unknownService
+                case nil: route = settings.routes.hasService(service) ? .unknownMethod : .unknownService
                 }
                 let descriptor = found?.descriptor
                     ?? MethodDescriptor(service: reader.string(request.service), method: reader.string(request.method))

@@ -129,12 +129,10 @@ struct ServerConnectionStateMachine<Handle> {
     }
 
     /// Changes the handle of the call on `streamID` if it is still in flight (a handler that
-    /// runs at once may have returned before its owner got its handle); `false` when it ended.
-    @discardableResult
-    mutating func updateHandle(_ streamID: UInt32, _ update: (inout Handle) -> Void) -> Bool {
-        guard calls[streamID] != nil else { return false }
+    /// runs at once may have returned before its owner got its handle).
+    mutating func updateHandle(_ streamID: UInt32, _ update: (inout Handle) -> Void) {
+        guard calls[streamID] != nil else { return }
         update(&calls[streamID]!.handle)
-        return true
     }
 
     /// What to do with a frame too large to accept (its data skipped).
