@@ -31,7 +31,8 @@ public final class SwitchboardStore: Sendable {
         // Another connection (a previous process still closing) may hold a lock for a moment.
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
-            // Durable commits: WAL with a sync of the log at every commit.
+            // Durable commits: WAL with a sync of the log at every commit. (A pool's writer is
+            // set to NORMAL by GRDB after this runs; see below.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
@@ -48,12 +49,29 @@ public final class SwitchboardStore: Sendable {
                 throw SwitchboardError(.unavailable, "its schema is newer than this version of Switchboard knows")
             }
             try Self.migrator.migrate(writer)
+            // GRDB's DatabasePool sets `synchronous = NORMAL` on its writer when it switches the
+            // file to WAL, after `prepareDatabase`: commits were then not synced, and an
+            // acknowledged change could be lost to a power failure (not to a crash of the
+            // process). The writer is set back to FULL, and checked.
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            let synchronous = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            guard synchronous == Self.synchronousFull else {
+                throw SwitchboardError(.unavailable, "SQLite refused synchronous = FULL (it is \(synchronous.map(String.init) ?? "unknown"))")
+            }
         } catch {
             let place = if case .file(let path) = location { "'\(path)'" } else { "in memory" }
             throw SwitchboardError(.unavailable, "cannot open the database \(place): \(error)")
         }
         self.commits = GroupCommitWriter(writer: writer)
         self.clock = clock
+    }
+
+    /// `PRAGMA synchronous`'s value for FULL: the log is synced at every commit.
+    static let synchronousFull = 2
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL).
+    func writerSynchronous() async throws(SwitchboardError) -> Int {
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Runs `work` in a (possibly shared) write transaction; see ``GroupCommitWriter``.

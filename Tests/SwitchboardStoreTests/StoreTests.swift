@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import SwitchboardCore
-import SwitchboardStore
+@testable import SwitchboardStore
 import Testing
 
 /// A clock the test moves by hand.
@@ -228,6 +228,20 @@ struct StoreTests {
         let loaded = try await store.loadState(now: clock.now())
         #expect(loaded.agents.count == 300)
         #expect(loaded.agents.allSatisfy { $0.profile.status == .online })
+    }
+
+    @Test("a file's commits are synced (synchronous = FULL on the writer), new and reopened")
+    func commitsAreSynced() async throws {
+        // GRDB's DatabasePool sets its writer to NORMAL (commits not synced) after the
+        // configuration's own set-up; the store must set it back.
+        let path = temporaryDatabase()
+        let clock = ManualClock()
+        do {
+            let store = try SwitchboardStore(location: .file(path), clock: clock)
+            #expect(try await store.writerSynchronous() == SwitchboardStore.synchronousFull)
+        }
+        let reopened = try SwitchboardStore(location: .file(path), clock: clock)
+        #expect(try await reopened.writerSynchronous() == SwitchboardStore.synchronousFull)
     }
 
     @Test("data survives closing and reopening the file")
