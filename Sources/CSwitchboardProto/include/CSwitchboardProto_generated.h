@@ -8,5 +8,6 @@
 #include "switchboard/v1/health.pb-c.h"
 #include "switchboard/v1/session.pb-c.h"
 #include "switchboard/v1/settings.pb-c.h"
+#include "switchboard/v1/tenant.pb-c.h"
 #include "ttrpc/request.pb-c.h"
 #endif
