@@ -273,9 +273,11 @@ struct FixtureMaker {
         try #require(!FileManager.default.fileExists(atPath: path), "refusing to overwrite \(path)")
         let clock = ManualClock()
         let store = try SwitchboardStore(location: .file(path), clock: clock)
-        #expect(try await store.appliedMigrations() == FixtureV4.migrations)
-        // SWITCHBOARD_FIXTURE_SET=v4-2199811 writes FixtureV4Late's contents instead.
-        if ProcessInfo.processInfo.environment["SWITCHBOARD_FIXTURE_SET"] == "v4-2199811" {
+        let set = ProcessInfo.processInfo.environment["SWITCHBOARD_FIXTURE_SET"]
+        // The v5 set is made by a store of schema v5 (the last before tenants).
+        #expect(try await store.appliedMigrations() == (set == "v5" ? FixtureV5.migrations : FixtureV4.migrations))
+        // SWITCHBOARD_FIXTURE_SET=v4-2199811 (or v5) writes FixtureV4Late's contents instead.
+        if set == "v4-2199811" || set == "v5" {
             try await FixtureV4Late.write(to: store, clock: clock)
         } else {
             try await FixtureV4.write(to: store, clock: clock)

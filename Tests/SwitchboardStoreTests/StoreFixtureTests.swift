@@ -30,7 +30,16 @@ struct StoreFixtureTests {
         #expect(applied == FixtureV4.migrations)
     }
 
-    @Test("a v4 database (a3afe47, 2199811) opens and keeps every record with its values", arguments: v4Fixtures)
+    @Test("the v5 fixture is as its version left it: migrated through v5, nothing later")
+    func v5File() throws {
+        let path = try Self.copy(of: "v5")
+        let applied = try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        }
+        #expect(applied == FixtureV5.migrations)
+    }
+
+    @Test("a v4 or v5 database (a3afe47, 2199811, 483b91b) opens and keeps every record with its values", arguments: v4Fixtures + ["v5"])
     func v4(fixture: String) async throws {
         let store = try SwitchboardStore(location: .file(try Self.copy(of: fixture)), clock: ManualClock())
         defer { store.close() }
@@ -68,7 +77,7 @@ struct StoreFixtureTests {
 
         #expect(try await store.apiKeys() == FixtureV4.apiKeys)
 
-        if fixture == "v4-2199811" {
+        if fixture != "v4" {
             #expect(try await store.session(id: FixtureV4Late.botIdle.id) == FixtureV4Late.botIdle)
             #expect(try await store.messages(sessionID: FixtureV4Late.botIdle.id, after: 0, limit: 10).messages == [FixtureV4Late.botIdleWelcome])
         } else {
