@@ -31,18 +31,26 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Database file; in memory when not given.")
     var database: String?
 
+    @Option(help: "Seconds a tenant stays awake with nothing to do.")
+    var idleSeconds = 300
+
     func run() async throws {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
-        let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory)
-        let engine = try await SwitchboardEngine(store: store, hook: NetworkAllocationHook(logger: logger), logger: logger)
+        let location: SwitchboardStore.Location = database.map { .file($0) } ?? .inMemory
+        let store = try SwitchboardStore(location: location)
+        let hookLogger = logger
+        let tenants = try await TenantRegistry(
+            catalog: store, files: TenantFiles(beside: location), hook: { _ in NetworkAllocationHook(logger: hookLogger) },
+            idleAfter: .seconds(idleSeconds), logger: logger
+        )
         let server = SwitchboardServer.makeServer(
-            configuration: .init(host: "127.0.0.1", port: port), engine: engine, store: store, logger: logger,
+            configuration: .init(host: "127.0.0.1", port: port), tenants: tenants, logger: logger,
             extraServices: [EchoService()]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            group.addTask { try await TimerDriver(engine: engine).run() }
+            group.addTask { try await TenantSweeper(registry: tenants).run() }
             let address = try await server.listeningAddress
             FileHandle.standardOutput.write(Data("READY 127.0.0.1:\(address.port!)\n".utf8))
             // Stop when the parent closes our standard input.

@@ -42,18 +42,23 @@ public final class InProcessServer: @unchecked Sendable {
         logger.logLevel = .critical
         self.logger = logger
         store = try SwitchboardStore(location: .inMemory, clock: clock)
-        let engine = try await SwitchboardEngine(store: store, clock: clock, hook: FuzzHook(), logger: logger)
+        let tenants = try await TenantRegistry(
+            catalog: store, files: TenantFiles(beside: .inMemory), hook: { _ in FuzzHook() }, clock: clock, tick: nil,
+            logger: logger
+        )
+        let engine = try await tenants.awake(TenantRules.defaultID).engine
         self.engine = engine
         // The services of SwitchboardServer.makeServer.
         let health = HealthService(
             version: SwitchboardServer.version,
-            services: [Health.name, SettingsService.name, AgentService.name, SessionService.name]
+            services: [Health.name, SettingsService.name, AgentService.name, SessionService.name, TenantService.name]
         )
         router = RPCRouter(services: [
             health,
-            SettingsServiceImplementation(engine: engine),
-            AgentServiceImplementation(engine: engine, store: store),
-            SessionServiceImplementation(engine: engine, store: store),
+            SettingsServiceImplementation(tenants: tenants),
+            AgentServiceImplementation(tenants: tenants),
+            SessionServiceImplementation(tenants: tenants),
+            TenantServiceImplementation(tenants: tenants, keys: nil),
         ])
         methods = router.methods
         streamingMethods = [

@@ -7,18 +7,20 @@ public import SwitchboardStore
 /// Serves `switchboard.v1.AgentService`: agents, their status and groups (changes go through the
 /// engine, lists are read from the store), and the calls agent desks make on an agent's behalf.
 public struct AgentServiceImplementation: AgentService.ServiceProtocol {
-    private let engine: SwitchboardEngine
-    private let store: SwitchboardStore
+    private let tenants: TenantRegistry
 
     /// Creates the service.
-    public init(engine: SwitchboardEngine, store: SwitchboardStore) {
-        self.engine = engine
-        self.store = store
+    public init(tenants: TenantRegistry) {
+        self.tenants = tenants
     }
 
     // MARK: Agents
 
     public func createAgent(request: CreateAgentRequest, context: ServerContext) async throws -> Agent {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.displayName, field: "display_name")
         if let limit = request.maxSessions {
@@ -28,6 +30,10 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     }
 
     public func updateAgent(request: UpdateAgentRequest, context: ServerContext) async throws -> Agent {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         var maxSessions: Int?? = nil
         if let name = request.displayName {
@@ -48,23 +54,39 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     }
 
     public func getAgent(request: GetAgentRequest, context: ServerContext) async throws -> Agent {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let id = try context.actingAgent(request.id, field: "id")
         try AgentRules.validateID(id, field: "id")
         return Agent(try await engine.agent(id: id))
     }
 
     public func listAgents(request: ListAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let page = try await store.agents(try PageRequest(size: request.pageSize, token: request.pageToken))
         return ListAgentsResponse(page.map(Agent.init))
     }
 
     public func deleteAgent(request: DeleteAgentRequest, context: ServerContext) async throws -> DeleteAgentResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try await engine.deleteAgent(id: request.id)
         return DeleteAgentResponse()
     }
 
     public func setAgentStatus(request: SetAgentStatusRequest, context: ServerContext) async throws -> Agent {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let id = try context.actingAgent(request.id, field: "id")
         try AgentRules.validateID(id, field: "id")
         let status: AgentProfile.Status
@@ -81,46 +103,78 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     // MARK: Groups
 
     public func createGroup(request: CreateGroupRequest, context: ServerContext) async throws -> Group {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.name, field: "name")
         return Group(try await engine.createGroup(id: request.id, name: request.name))
     }
 
     public func renameGroup(request: RenameGroupRequest, context: ServerContext) async throws -> Group {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.name, field: "name")
         return Group(try await engine.renameGroup(id: request.id, name: request.name))
     }
 
     public func getGroup(request: GetGroupRequest, context: ServerContext) async throws -> Group {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         return Group(try await store.group(id: request.id))
     }
 
     public func deleteGroup(request: DeleteGroupRequest, context: ServerContext) async throws -> DeleteGroupResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try await engine.deleteGroup(id: request.id)
         return DeleteGroupResponse()
     }
 
     public func listGroups(request: ListGroupsRequest, context: ServerContext) async throws -> ListGroupsResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let page = try await store.groups(try PageRequest(size: request.pageSize, token: request.pageToken))
         return ListGroupsResponse(groups: page.items.map(Group.init), nextPageToken: page.nextToken)
     }
 
     public func addGroupMember(request: GroupMemberRequest, context: ServerContext) async throws -> Group {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.groupID, field: "group_id")
         try AgentRules.validateID(request.agentID, field: "agent_id")
         return Group(try await engine.addMember(groupID: request.groupID, agentID: request.agentID))
     }
 
     public func removeGroupMember(request: GroupMemberRequest, context: ServerContext) async throws -> Group {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.groupID, field: "group_id")
         try AgentRules.validateID(request.agentID, field: "agent_id")
         return Group(try await engine.removeMember(groupID: request.groupID, agentID: request.agentID))
     }
 
     public func listGroupAgents(request: ListGroupAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.groupID, field: "group_id")
         let page = try await store.groupAgents(
             groupID: request.groupID, try PageRequest(size: request.pageSize, token: request.pageToken)
@@ -131,22 +185,38 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     // MARK: Sessions, for agent desks
 
     public func acceptSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         return Session(try await engine.accept(agentID: agentID, sessionID: request.sessionID))
     }
 
     public func sendAgentMessage(request: SendAgentMessageRequest, context: ServerContext) async throws -> Message {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         try SessionRules.validateText(request.text, field: "text")
         return Message(try await engine.agentMessage(agentID: agentID, sessionID: request.sessionID, text: request.text))
     }
 
     public func closeSession(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         return Session(try await engine.close(sessionID: request.sessionID, byAgent: agentID))
     }
 
     public func transferSession(request: TransferSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         let target: RoutingState.TransferTarget
         switch request.target {
@@ -163,11 +233,19 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     }
 
     public func inviteRating(request: AgentSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         return Session(try await engine.inviteRating(agentID: agentID, sessionID: request.sessionID))
     }
 
     public func listAgentSessions(request: ListAgentSessionsRequest, context: ServerContext) async throws -> ListAgentSessionsResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try context.actingAgent(request.agentID)
         try AgentRules.validateID(agentID, field: "agent_id")
         let pageRequest = try PageRequest(
@@ -180,6 +258,10 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     }
 
     public func watchAgent(request: WatchAgentRequest, response: RPCStreamWriter<AgentEvent>, context: ServerContext) async throws {
+        let tenant = try await tenants.enter(context, watching: true)
+        defer { tenants.leave(tenant, watching: true) }
+        let engine = tenant.engine
+        let store = tenant.store
         let agentID = try context.actingAgent(request.agentID)
         try AgentRules.validateID(agentID, field: "agent_id")
         guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }

@@ -131,7 +131,7 @@ public struct SwitchboardAuthenticator: RPCAuthenticator {
                 message: "role '\(record.role.rawValue)' (key '\(record.id)') may not call \(method.service)/\(method.method)"
             )
         }
-        return Principal(id: record.id, role: record.role.rawValue, subject: record.agentID)
+        return Principal(id: record.id, role: record.role.rawValue, subject: record.agentID, scope: record.tenantID)
     }
 }
 

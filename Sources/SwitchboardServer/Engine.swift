@@ -54,17 +54,22 @@ public actor SwitchboardEngine {
     /// The latest closed sessions, newest last: they left the routing core, and a read or a
     /// rating right after the close must see them even before their commit is readable.
     private var recentlyClosed = RecentRecords(capacity: 1024)
+    /// The tenant's quotas and id, kept across reloads of the state.
+    private var quotas: TenantQuotas
+    private var tenantID: String?
 
     /// Loads the state from `store`; timers that expired while the server was down fire at once.
     public init(
         store: SwitchboardStore, clock: any WallClock = SystemWallClock(), hook: (any AllocationHook)? = nil,
-        logger: Logger = Logger(label: "switchboard.engine")
+        logger: Logger = Logger(label: "switchboard.engine"), quotas: TenantQuotas = .unlimited, tenantID: String? = nil
     ) async throws(SwitchboardError) {
         self.store = EngineStore(store: store)
         self.clock = clock
         self.hook = hook
         self.logger = logger
         self.state = try RoutingState(settings: SwitchboardSettings(), agents: [], groups: [:])
+        self.quotas = quotas
+        self.tenantID = tenantID
         try await load()
         // A crash between a change and the assignments it allowed (a raised limit is committed
         // before the queued sessions it lets in) leaves queued sessions next to free capacity:
@@ -101,6 +106,8 @@ public actor SwitchboardEngine {
             profiles: loaded.agents.map(\.profile),
             groupInfo: loaded.groups
         )
+        state.quotas = quotas
+        state.tenantID = tenantID
         logger.info(
             "state loaded",
             metadata: ["agents": "\(loaded.agents.count)", "groups": "\(loaded.groups.count)", "sessions": "\(loaded.sessions.count)"]
@@ -240,6 +247,7 @@ public actor SwitchboardEngine {
 
     /// Creates a session and sends the welcome message.
     public func createSession(userID: String, channel: String, attributes: [String: String]) async throws(SwitchboardError) -> SessionRecord {
+        try state.checkRoomForSession()
         let id = newSessionID(now: clock.now())
         return try await apply { state, now in state.createSession(id: id, userID: userID, channel: channel, attributes: attributes, now: now) }
     }
@@ -401,6 +409,22 @@ public actor SwitchboardEngine {
     /// When the next timer is due.
     public func nextDeadline() -> Timestamp? {
         state.nextDeadline()
+    }
+
+    // MARK: Tenant
+
+    /// Sets the tenant's quotas of agents and open sessions (named after `tenantID` in errors);
+    /// lowered quotas refuse new agents and sessions beyond them and keep those that exist.
+    public func setQuotas(_ quotas: TenantQuotas, tenantID: String) {
+        self.quotas = quotas
+        self.tenantID = tenantID
+        state.quotas = quotas
+        state.tenantID = tenantID
+    }
+
+    /// What the tenant uses: agents, sessions not closed, sessions queued.
+    public func usage() -> (agents: Int, openSessions: Int, queuedSessions: Int) {
+        (state.agents.count, state.sessions.count, state.queuedSessionCount)
     }
 
     /// Fires the timers due now and carries out what they decided.

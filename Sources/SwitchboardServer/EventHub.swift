@@ -66,6 +66,15 @@ public final class EventHub: Sendable {
         for continuation in continuations { continuation.yield(.end(after: last)) }
     }
 
+    /// Ends every live feed (its tenant is deleted): their streams end with an error.
+    func finishAll() {
+        let continuations = state.withLock { state in
+            defer { state.watchers = [:] }
+            return state.watchers.values.flatMap(\.values)
+        }
+        for continuation in continuations { continuation.finish() }
+    }
+
     /// How many watchers are live.
     public var watcherCount: Int {
         state.withLock { $0.watchers.values.reduce(0) { $0 + $1.count } }

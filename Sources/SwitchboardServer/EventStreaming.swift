@@ -48,5 +48,8 @@ enum EventStreaming {
                 return
             }
         }
+        // The feed ends only when the hub ends them all: the tenant was deleted.
+        try Task.checkCancellation()
+        throw SwitchboardError(.notFound, "the event stream ended: its tenant was deleted")
     }
 }

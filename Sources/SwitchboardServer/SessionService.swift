@@ -22,16 +22,18 @@ enum SessionRules {
 
 /// Serves `switchboard.v1.SessionService` for the user gateway.
 public struct SessionServiceImplementation: SessionService.ServiceProtocol {
-    private let engine: SwitchboardEngine
-    private let store: SwitchboardStore
+    private let tenants: TenantRegistry
 
     /// Creates the service.
-    public init(engine: SwitchboardEngine, store: SwitchboardStore) {
-        self.engine = engine
-        self.store = store
+    public init(tenants: TenantRegistry) {
+        self.tenants = tenants
     }
 
     public func createSession(request: CreateSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try AgentRules.validateID(request.userID, field: "user_id")
         try TextLimits.checkAttributes(request.attributes)
         try TextLimits.channel.check(request.channel, field: "channel")
@@ -39,23 +41,39 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     }
 
     public func sendUserMessage(request: SendUserMessageRequest, context: ServerContext) async throws -> Message {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         try SessionRules.validateText(request.text, field: "text")
         return Message(try await engine.userMessage(sessionID: request.sessionID, text: request.text))
     }
 
     public func requestAgent(request: RequestAgentRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         if !request.groupID.isEmpty { try AgentRules.validateID(request.groupID, field: "group_id") }
         return Session(try await engine.requestAgent(sessionID: request.sessionID, groupID: request.groupID.isEmpty ? nil : request.groupID))
     }
 
     public func getSession(request: GetSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         return Session(try await engine.session(id: request.sessionID))
     }
 
     public func listMessages(request: ListMessagesRequest, context: ServerContext) async throws -> ListMessagesResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
         guard request.limit <= 1000 else { throw SwitchboardError.invalid("limit", "must be at most 1000, got \(request.limit)") }
@@ -70,6 +88,10 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     }
 
     public func getQueuePosition(request: GetQueuePositionRequest, context: ServerContext) async throws -> QueuePosition {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         guard let position = try await engine.queuePosition(sessionID: request.sessionID) else {
             return QueuePosition(sessionID: request.sessionID, queued: false)
@@ -81,11 +103,19 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     }
 
     public func closeSession(request: CloseSessionRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         return Session(try await engine.close(sessionID: request.sessionID, byAgent: nil))
     }
 
     public func submitRating(request: SubmitRatingRequest, context: ServerContext) async throws -> Session {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         try TextLimits.ratingComment.check(request.comment, field: "comment")
         let session = try await engine.submitRating(sessionID: request.sessionID, score: Int(request.score), comment: request.comment)
@@ -95,6 +125,10 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     public func watchSession(
         request: WatchSessionRequest, response: RPCStreamWriter<SessionEvent>, context: ServerContext
     ) async throws {
+        let tenant = try await tenants.enter(context, watching: true)
+        defer { tenants.leave(tenant, watching: true) }
+        let engine = tenant.engine
+        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         guard request.afterSequence >= 0 else { throw SwitchboardError.invalid("after_sequence", "must not be negative") }
         _ = try await engine.session(id: request.sessionID)
@@ -107,6 +141,10 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
     }
 
     public func listGroups(request: ListSessionGroupsRequest, context: ServerContext) async throws -> ListSessionGroupsResponse {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
+        let store = tenant.store
         // A menu entry takes at most 939 bytes of the answer, so even 1000 per page (the most) fit 1 MiB.
         let pageRequest = try PageRequest(size: request.pageSize, token: request.pageToken)
         let menu = await engine.groupMenu()

@@ -7,19 +7,25 @@ public import SwitchboardStore
 /// Serves `switchboard.v1.SettingsService`: the versioned settings document, held by the engine
 /// (which applies changes to later decisions at once) and stored before each answer.
 public struct SettingsServiceImplementation: SettingsService.ServiceProtocol {
-    private let engine: SwitchboardEngine
+    private let tenants: TenantRegistry
 
     /// Creates the service.
-    public init(engine: SwitchboardEngine) {
-        self.engine = engine
+    public init(tenants: TenantRegistry) {
+        self.tenants = tenants
     }
 
     public func getSettings(request: GetSettingsRequest, context: ServerContext) async throws -> SettingsDocument {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
         let (settings, version, updatedAt) = await engine.settings()
         return SettingsDocument(settings: Settings(settings), version: version, updatedAtMs: updatedAt.milliseconds)
     }
 
     public func updateSettings(request: UpdateSettingsRequest, context: ServerContext) async throws -> SettingsDocument {
+        let tenant = try await tenants.enter(context)
+        defer { tenants.leave(tenant) }
+        let engine = tenant.engine
         guard request.expectedVersion >= 0 else {
             throw SwitchboardError.invalid("expected_version", "must not be negative, got \(request.expectedVersion)")
         }

@@ -4,23 +4,6 @@ import SwitchboardServices
 public import SwitchboardStore
 public import ServiceLifecycle
 
-/// Fires the engine's due timers (offers, user timeouts, queue messages) at a steady tick.
-public struct TimerDriver: Service {
-    private let engine: SwitchboardEngine
-    private let tick: Duration
-
-    /// Creates a driver firing at every `tick`.
-    public init(engine: SwitchboardEngine, tick: Duration = .milliseconds(200)) {
-        self.engine = engine
-        self.tick = tick
-    }
-
-    /// Runs until cancelled or a graceful shutdown; either ends it normally.
-    public func run() async throws {
-        try await runPeriodically(every: tick) { await engine.fireDueTimers() }
-    }
-}
-
 /// Runs `body` every `interval` until the task is cancelled or a graceful shutdown begins; either
 /// ends it normally.
 func runPeriodically(every interval: Duration, _ body: @escaping @Sendable () async -> Void) async throws {
@@ -42,11 +25,11 @@ public enum SwitchboardServer {
     public static let version = "0.1.0"
 
     /// The services a Switchboard server hosts, wired to `server`'s lifecycle; with `keys`, every
-    /// call is checked against them (see ``SwitchboardAuthenticator``).
+    /// call is checked against them (see ``SwitchboardAuthenticator``). Every call acts in one of
+    /// `tenants`.
     public static func makeServer(
         configuration: RPCServer.Configuration,
-        engine: SwitchboardEngine,
-        store: SwitchboardStore,
+        tenants: TenantRegistry,
         logger: Logger,
         keys: APIKeyRing? = nil,
         extraServices: [any RegistrableRPCService] = []
@@ -56,13 +39,15 @@ public enum SwitchboardServer {
             configuration.authenticator = SwitchboardAuthenticator(keys: keys)
         }
         let health = HealthService(
-            version: version, services: [Health.name, SettingsService.name, AgentService.name, SessionService.name]
+            version: version,
+            services: [Health.name, SettingsService.name, AgentService.name, SessionService.name, TenantService.name]
         )
         let services: [any RegistrableRPCService] = [
             health,
-            SettingsServiceImplementation(engine: engine),
-            AgentServiceImplementation(engine: engine, store: store),
-            SessionServiceImplementation(engine: engine, store: store),
+            SettingsServiceImplementation(tenants: tenants),
+            AgentServiceImplementation(tenants: tenants),
+            SessionServiceImplementation(tenants: tenants),
+            TenantServiceImplementation(tenants: tenants, keys: keys),
         ]
         let server = RPCServer(configuration: configuration, services: services + extraServices, logger: logger)
         server.onShutdown { health.setServing(false) }
@@ -73,15 +58,15 @@ public enum SwitchboardServer {
     /// server needs first, the RPC server last.
     ///
     /// A service group shuts its services down in reverse order, so the RPC server is the first to
-    /// stop: it stops accepting and lets the calls in flight drain while the timers and the key
-    /// refresher those calls may rely on still run (as Hummingbird's `Application` puts its HTTP
-    /// server last).
+    /// stop: it stops accepting and lets the calls in flight drain while the tenants' timers and
+    /// the key refresher those calls may rely on still run (as Hummingbird's `Application` puts
+    /// its HTTP server last).
     public static func services(
-        server: RPCServer, engine: SwitchboardEngine, store: SwitchboardStore, keys: APIKeyRing, logger: Logger
+        server: RPCServer, tenants: TenantRegistry, keys: APIKeyRing, logger: Logger
     ) -> [any Service] {
         [
-            TimerDriver(engine: engine),
-            APIKeyRefresher(store: store, keys: keys, logger: logger),
+            TenantSweeper(registry: tenants),
+            APIKeyRefresher(store: tenants.catalog, keys: keys, logger: logger),
             server,
         ]
     }

@@ -15,6 +15,8 @@ struct APIKeyRow: StoreRecord {
         case description
         case createdAt = "created_at"
         case revokedAt = "revoked_at"
+        /// NULL for an `operator` key.
+        case tenantID = "tenant_id"
     }
 
     static let insert = insertSQL()
@@ -40,7 +42,8 @@ struct APIKeyRow: StoreRecord {
         key = APIKeyRecord(
             id: id, role: role, agentID: row[Columns.agentID], secretHash: [UInt8](row[Columns.secretHash] as Data),
             description: row[Columns.description], createdAt: Timestamp(milliseconds: row[Columns.createdAt]),
-            revokedAt: (row[Columns.revokedAt] as Int64?).map(Timestamp.init(milliseconds:))
+            revokedAt: (row[Columns.revokedAt] as Int64?).map(Timestamp.init(milliseconds:)),
+            tenantID: row[Columns.tenantID]
         )
     }
 
@@ -52,6 +55,7 @@ struct APIKeyRow: StoreRecord {
         row.add(key.description)
         row.add(key.createdAt.milliseconds)
         row.add(key.revokedAt?.milliseconds)
+        row.add(key.tenantID)
     }
 }
 

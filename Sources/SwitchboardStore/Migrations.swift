@@ -124,6 +124,28 @@ extension SwitchboardStore {
                     """
             )
         }
+        migrator.registerMigration("v6-tenants") { db in
+            // The catalog of tenants. The database named at start-up holds it, the API keys of
+            // every tenant and the `default` tenant's data (everything a database made before
+            // tenants holds: its keys belong to `default`); every other tenant's data is in a file
+            // of its own with the same schema (see `TenantFiles`), whose `tenants` and `api_keys`
+            // tables stay empty.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tenants (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        display_name TEXT NOT NULL,
+                        max_agents INTEGER NOT NULL,
+                        max_open_sessions INTEGER NOT NULL,
+                        max_calls_per_second INTEGER NOT NULL,
+                        max_watchers INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    ALTER TABLE api_keys ADD COLUMN tenant_id TEXT;
+                    UPDATE api_keys SET tenant_id = 'default';
+                    """
+            )
+        }
         return migrator
     }()
 }

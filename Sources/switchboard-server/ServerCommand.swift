@@ -74,6 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A token sent as 'authorization: Bearer <token>' with every call to the allocation hook (SWITCHBOARD_HOOK_TOKEN).")
     var hookToken: String? = env("SWITCHBOARD_HOOK_TOKEN")
 
+    @Option(help: "Seconds a tenant other than 'default' stays awake with no call and no watcher before its routing core sleeps (SWITCHBOARD_TENANT_IDLE_SECONDS).")
+    var tenantIdleSeconds: Int = env("SWITCHBOARD_TENANT_IDLE_SECONDS").flatMap(Int.init) ?? 300
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be between 0 and 65535, got \(port)")
@@ -88,6 +91,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard (1...1_000_000).contains(value) else {
                 throw ValidationError("\(name) must be between 1 and 1000000, got \(value)")
             }
+        }
+        guard (1...86_400).contains(tenantIdleSeconds) else {
+            throw ValidationError("--tenant-idle-seconds must be between 1 and 86400, got \(tenantIdleSeconds)")
         }
         guard idleTimeoutSeconds >= 1, idleTimeoutSeconds <= 86_400 else {
             throw ValidationError("--idle-timeout-seconds must be between 1 and 86400, got \(idleTimeoutSeconds)")
@@ -109,11 +115,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let store: SwitchboardStore
-        let engine: SwitchboardEngine
+        let tenants: TenantRegistry
         do {
             store = try SwitchboardStore(location: .file(databasePath))
-            engine = try await SwitchboardEngine(
-                store: store, hook: NetworkAllocationHook(token: hookToken, logger: logger), logger: logger
+            let hookToken = self.hookToken
+            let hookLogger = logger
+            tenants = try await TenantRegistry(
+                catalog: store, files: TenantFiles(beside: .file(databasePath)),
+                hook: { tenant in NetworkAllocationHook(token: hookToken, logger: hookLogger.with(tenant: tenant)) },
+                idleAfter: .seconds(tenantIdleSeconds), logger: logger
             )
         } catch {
             logger.critical("cannot start: \(DatabaseChecks.describe(error, databasePath: databasePath))")
@@ -144,15 +154,14 @@ struct ServeCommand: AsyncParsableCommand {
                 maximumStreams: maxWatchers, idleTimeout: .seconds(idleTimeoutSeconds),
                 frameTimeout: .seconds(frameTimeoutSeconds)
             ),
-            engine: engine,
-            store: store,
+            tenants: tenants,
             logger: logger,
             keys: keys
         )
         let group = ServiceGroup(
             configuration: .init(
                 // The RPC server last: it stops first and drains while the others still run.
-                services: SwitchboardServer.services(server: server, engine: engine, store: store, keys: keys, logger: logger),
+                services: SwitchboardServer.services(server: server, tenants: tenants, keys: keys, logger: logger),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

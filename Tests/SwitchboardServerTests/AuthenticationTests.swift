@@ -112,14 +112,17 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("the policy: admin everything, gateway sessions, agents their own desk calls, Health open")
+    @Test("the policy: admin everything, gateway sessions, agents their own desk calls, Health open, operators all and TenantService alone")
     func policy() {
         #expect(AccessPolicy.decision(service: "switchboard.v1.Health", method: "Check") == .open)
-        #expect(AccessPolicy.decision(service: "switchboard.v1.SettingsService", method: "UpdateSettings") == .roles([.admin]))
-        #expect(AccessPolicy.decision(service: "switchboard.v1.SessionService", method: "CreateSession") == .roles([.admin, .gateway]))
-        #expect(AccessPolicy.decision(service: "switchboard.v1.AgentService", method: "CreateAgent") == .roles([.admin]))
-        #expect(AccessPolicy.decision(service: "switchboard.v1.AgentService", method: "SendAgentMessage") == .roles([.admin, .agent]))
-        #expect(AccessPolicy.decision(service: "switchboard.testing.v1.Echo", method: "Echo") == .roles([.admin]))
+        #expect(AccessPolicy.decision(service: "switchboard.v1.SettingsService", method: "UpdateSettings") == .roles([.admin, .operator]))
+        #expect(AccessPolicy.decision(service: "switchboard.v1.SessionService", method: "CreateSession") == .roles([.admin, .operator, .gateway]))
+        #expect(AccessPolicy.decision(service: "switchboard.v1.AgentService", method: "CreateAgent") == .roles([.admin, .operator]))
+        #expect(AccessPolicy.decision(service: "switchboard.v1.AgentService", method: "SendAgentMessage") == .roles([.admin, .operator, .agent]))
+        #expect(AccessPolicy.decision(service: "switchboard.testing.v1.Echo", method: "Echo") == .roles([.admin, .operator]))
+        for method in ["CreateTenant", "GetTenant", "ListTenants", "UpdateTenant", "DeleteTenant"] {
+            #expect(AccessPolicy.decision(service: "switchboard.v1.TenantService", method: method) == .roles([.operator]))
+        }
     }
 
     @Test("an agent key acts for its own agent only; its id comes from the key")

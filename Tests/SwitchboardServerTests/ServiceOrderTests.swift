@@ -12,15 +12,15 @@ struct ServiceOrderTests {
         let logger = Logger(label: "switchboard.test")
         let store = try SwitchboardStore(location: .inMemory)
         defer { store.close() }
-        let engine = try await SwitchboardEngine(store: store, logger: logger)
+        let tenants = try await TenantRegistry(catalog: store, files: TenantFiles(beside: .inMemory), hook: { _ in nil }, logger: logger)
         let keys = APIKeyRing()
         let server = SwitchboardServer.makeServer(
-            configuration: .init(host: "127.0.0.1", port: 0), engine: engine, store: store, logger: logger, keys: keys
+            configuration: .init(host: "127.0.0.1", port: 0), tenants: tenants, logger: logger, keys: keys
         )
-        let services = SwitchboardServer.services(server: server, engine: engine, store: store, keys: keys, logger: logger)
+        let services = SwitchboardServer.services(server: server, tenants: tenants, keys: keys, logger: logger)
         #expect(services.count == 3)
         #expect((services.last as? RPCServer) === server)
-        #expect(services.dropLast().contains { $0 is TimerDriver })
+        #expect(services.dropLast().contains { $0 is TenantSweeper })
         #expect(services.dropLast().contains { $0 is APIKeyRefresher })
         // The group runs them and shuts them all down gracefully.
         let group = ServiceGroup(services: services, logger: logger)

@@ -94,7 +94,7 @@ struct StoreFixtureTests {
         #expect(loaded.sessions.sorted { $0.id < $1.id } == open.sorted { $0.id < $1.id })
     }
 
-    @Test("opening a v4 database drops the two session indexes no query used (v5), and nothing else", arguments: v4Fixtures)
+    @Test("opening a v4 database drops the two session indexes no query used (v5), adds the tenants table (v6), and nothing else", arguments: v4Fixtures)
     func v4ToV5(fixture: String) throws {
         let path = try Self.copy(of: fixture)
         func schema() throws -> [String] {
@@ -105,7 +105,30 @@ struct StoreFixtureTests {
         let before = try schema()
         #expect(before.contains("index sessions_open") && before.contains("index sessions_by_agent"))
         try SwitchboardStore(location: .file(path), clock: ManualClock()).close()
-        #expect(try schema() == before.filter { $0 != "index sessions_open" && $0 != "index sessions_by_agent" })
+        #expect(Set(try schema()) == Set(before.filter { $0 != "index sessions_open" && $0 != "index sessions_by_agent" } + ["table tenants"]))
+    }
+
+    @Test("opening a v5 database (483b91b) adds the tenants (v6): everything is the default tenant's, its keys too")
+    func v5ToV6() async throws {
+        let path = try Self.copy(of: "v5")
+        func schema() throws -> [String] {
+            try DatabaseQueue(path: path).read { db in
+                try String.fetchAll(db, sql: "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+            }
+        }
+        let before = try schema()
+        let clock = ManualClock()
+        let store = try SwitchboardStore(location: .file(path), clock: clock)
+        defer { store.close() }
+        #expect(try await store.appliedMigrations() == FixtureV5.migrations + ["v6-tenants"])
+        #expect(Set(try schema()) == Set(before + ["table tenants"]))
+        let tenants = try await store.tenants()
+        #expect(tenants == [TenantRecord(id: "default", displayName: "Default", createdAt: clock.now())])
+        let keys = try await store.apiKeys()
+        #expect(keys == FixtureV4.apiKeys)
+        #expect(keys.allSatisfy { $0.tenantID == TenantRules.defaultID })
+        // The data is the default tenant's, in the same file: the v4/v5 content test reads it.
+        #expect(try await store.session(id: FixtureV4Late.botIdle.id) == FixtureV4Late.botIdle)
     }
 
     @Test("a v4 database takes new writes after opening")

@@ -19,7 +19,7 @@ struct StoreRecordTests {
     static let tables = [
         Table(SettingsRow.self), Table(AgentRow.self), Table(GroupRow.self), Table(GroupMemberRow.self),
         Table(SessionRow.self), Table(MessageRow.self), Table(SessionEventRow.self), Table(AgentEventRow.self),
-        Table(APIKeyRow.self),
+        Table(APIKeyRow.self), Table(TenantRow.self),
     ]
 
     @Test("the record's columns are the migrated table's", arguments: tables)

@@ -35,7 +35,7 @@ struct StoreTests {
     @Test("migrations run from empty", arguments: Where.allCases)
     func migrations(place: Where) async throws {
         let store = try place.open(ManualClock())
-        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys", "v5-drop-unused-session-indexes"])
+        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys", "v5-drop-unused-session-indexes", "v6-tenants"])
         #expect(try await store.settings() == nil)
         #expect(try await store.agents(PageRequest()).items.isEmpty)
     }

@@ -14,12 +14,16 @@ public struct TestServer: Sendable {
     public let server: RPCServer
     /// Its port.
     public let port: Int
-    /// The engine, to fire timers after moving a manual clock.
+    /// The `default` tenant's engine, to fire timers after moving a manual clock.
     public let engine: SwitchboardEngine
+    /// The server's tenants (each awake one's engine: `try await tenants.awake(id).engine`).
+    public let tenants: TenantRegistry
 
     /// A new client connection to the server.
-    public func makeClient(token: String? = nil, configuration: RPCConnection.Configuration = .init()) -> SwitchboardClient {
-        SwitchboardClient(host: "127.0.0.1", port: port, token: token, configuration: configuration)
+    public func makeClient(token: String? = nil, tenant: String? = nil, configuration: RPCConnection.Configuration = .init()) -> SwitchboardClient {
+        var configuration = configuration
+        if let tenant { configuration.metadata.add(TenantRules.metadataKey, tenant) }
+        return SwitchboardClient(host: "127.0.0.1", port: port, token: token, configuration: configuration)
     }
 
     /// A new raw ttrpc connection to the server, for byte-level tests.
@@ -40,31 +44,41 @@ public func withTestServer<Result: Sendable>(
     hook: (any AllocationHook)? = nil,
     keys: APIKeyRing? = nil,
     extraServices: [any RegistrableRPCService] = [EchoService()],
+    monotonic: @escaping @Sendable () -> UInt64 = TenantRegistry.uptimeNanoseconds,
+    tenantIdleAfter: Duration = .seconds(300),
     _ body: (TestServer) async throws -> Result
 ) async throws -> Result {
     var logger = Logger(label: "switchboard.test")
     logger.logLevel = .critical
-    let store = try SwitchboardStore(location: database.map { .file($0) } ?? .inMemory, clock: clock)
-    let engine = try await SwitchboardEngine(store: store, clock: clock, hook: hook, logger: logger)
+    let location: SwitchboardStore.Location = database.map { .file($0) } ?? .inMemory
+    let store = try SwitchboardStore(location: location, clock: clock)
+    let tenants = try await TenantRegistry(
+        catalog: store, files: TenantFiles(beside: location), hook: { _ in hook }, clock: clock,
+        monotonic: monotonic, idleAfter: tenantIdleAfter, tick: nil, logger: logger
+    )
+    let engine = try await tenants.awake(TenantRules.defaultID).engine
     let server = SwitchboardServer.makeServer(
-        configuration: configuration, engine: engine, store: store, logger: logger, keys: keys,
+        configuration: configuration, tenants: tenants, logger: logger, keys: keys,
         extraServices: extraServices
     )
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
             let address = try await server.listeningAddress
-            let result = try await body(TestServer(server: server, port: address.port!, engine: engine))
+            let result = try await body(TestServer(server: server, port: address.port!, engine: engine, tenants: tenants))
             server.beginGracefulShutdown()
             try await group.waitForAll()
+            await tenants.stopAll()
             store.close()
             return result
         } catch {
             server.beginGracefulShutdown()
             group.cancelAll()
             try? await group.waitForAll()
+            await tenants.stopAll()
             store.close()
             throw error
         }
     }
 }
+

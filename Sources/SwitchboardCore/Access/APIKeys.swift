@@ -1,11 +1,15 @@
 /// What an API key lets its holder do.
 public enum APIRole: String, Sendable, Hashable, CaseIterable, Codable {
-    /// Operators: every method (settings, agents, groups, and the calls of the other roles).
+    /// A tenant's administrators: every method of the tenant (settings, agents, groups, and the
+    /// calls of the other roles).
     case admin
     /// The user gateway: `SessionService`, for any session.
     case gateway
     /// An agent desk acting for one agent: that agent's `AgentService` calls only.
     case agent
+    /// The server's operators: `TenantService`, and an admin's every call in any tenant (named in
+    /// metadata `switchboard-tenant`). An operator key belongs to no tenant.
+    case `operator`
 }
 
 /// A stored API key: its public id, role, binding and the hash of its secret (never the secret).
@@ -24,12 +28,15 @@ public struct APIKeyRecord: Sendable, Hashable {
     public var createdAt: Timestamp
     /// When it was revoked; a revoked key authenticates no one.
     public var revokedAt: Timestamp?
+    /// The tenant whose calls the key makes; `nil` for an `operator` key (any tenant).
+    public var tenantID: String?
 
     /// Creates a record.
     public init(
         id: String, role: APIRole, agentID: String?, secretHash: [UInt8], description: String,
-        createdAt: Timestamp, revokedAt: Timestamp? = nil
+        createdAt: Timestamp, revokedAt: Timestamp? = nil, tenantID: String? = TenantRules.defaultID
     ) {
+        self.tenantID = role == .operator ? nil : tenantID
         self.id = id
         self.role = role
         self.agentID = agentID
@@ -105,17 +112,20 @@ public enum AccessPolicy {
     /// The `AgentService` methods any agent may call: reading groups (to pick a transfer target).
     public static let agentReadMethods: Set<String> = ["ListGroups", "GetGroup"]
 
-    /// Who may call `service`/`method`.
+    /// Who may call `service`/`method`. An `operator` may call everything an `admin` may (in any
+    /// tenant), and alone `TenantService`.
     public static func decision(service: String, method: String) -> Decision {
         switch service {
         case "switchboard.v1.Health":
             return .open
+        case "switchboard.v1.TenantService":
+            return .roles([.operator])
         case "switchboard.v1.SessionService":
-            return .roles([.admin, .gateway])
+            return .roles([.admin, .operator, .gateway])
         case "switchboard.v1.AgentService" where agentMethods.contains(method) || agentReadMethods.contains(method):
-            return .roles([.admin, .agent])
+            return .roles([.admin, .operator, .agent])
         default:
-            return .roles([.admin])
+            return .roles([.admin, .operator])
         }
     }
 

@@ -40,6 +40,7 @@ extension RoutingState {
         -> RoutingDecision<AgentProfile>
     {
         guard agents[id] == nil else { throw SwitchboardError(.alreadyExists, "agent '\(id)' already exists") }
+        try TenantQuotas.check("max_agents", limit: quotas.maxAgents, current: agents.count, tenant: tenantID)
         return decide(now: now) { state in
             let profile = AgentProfile(
                 id: id, displayName: displayName, maxSessions: maxSessions, status: .offline, groupIDs: [],

@@ -1,5 +1,11 @@
 /// The commands of a session's life: the user gateway's, and the assigned agent's.
 extension RoutingState {
+    /// `RESOURCE_EXHAUSTED` when the tenant's open sessions are at their quota: checked before
+    /// ``createSession(id:userID:channel:attributes:now:)``.
+    public func checkRoomForSession() throws(SwitchboardError) {
+        try TenantQuotas.check("max_open_sessions", limit: quotas.maxOpenSessions, current: sessions.count, tenant: tenantID)
+    }
+
     /// Creates a session with the bot and sends the welcome message.
     public mutating func createSession(
         id: String, userID: String, channel: String, attributes: [String: String], now: Timestamp

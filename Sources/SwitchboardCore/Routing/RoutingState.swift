@@ -69,6 +69,10 @@ public struct RoutingState: Sendable {
     /// The sessions the command under way changed (``store(_:)``), each once: the epilogue of
     /// ``decide(now:_:)`` lists their final versions in the actions.
     var changedSessions: [String] = []
+    /// The tenant's quotas of agents and open sessions (the others are the server's to count).
+    public var quotas = TenantQuotas.unlimited
+    /// The tenant this state is of, named in quota errors.
+    public var tenantID: String?
 
     /// Creates the state from what the store holds (at start-up: open sessions, every agent and
     /// group), rebuilding queues, loads and timers. Of a closed session given, only its open rating

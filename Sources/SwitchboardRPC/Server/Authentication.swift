@@ -6,12 +6,16 @@ public struct Principal: Sendable, Hashable {
     public var role: String
     /// What the credential is bound to, if anything (for an `agent` key: the agent's id).
     public var subject: String?
+    /// The namespace the credential acts in, if it is bound to one (for Switchboard: the key's
+    /// tenant; `nil` for an operator's key, which acts in any).
+    public var scope: String?
 
     /// Creates a principal.
-    public init(id: String, role: String, subject: String? = nil) {
+    public init(id: String, role: String, subject: String? = nil, scope: String? = nil) {
         self.id = id
         self.role = role
         self.subject = subject
+        self.scope = scope
     }
 }
 
