@@ -10,13 +10,13 @@ public import SwitchboardStore
 public enum APIKeys {
     /// A new key: its text (shown once, never stored) and the record to store.
     public static func make(
-        role: APIRole, agentID: String?, description: String, now: Timestamp
+        role: APIRole, agentID: String?, description: String, now: Timestamp, tenantID: String? = TenantRules.defaultID
     ) -> (token: APIKeyToken, record: APIKeyRecord) {
         var generator = SystemRandomNumberGenerator()
         let token = APIKeyToken(id: hex(count: 6, using: &generator), secret: hex(count: 32, using: &generator))
         let record = APIKeyRecord(
             id: token.id, role: role, agentID: agentID, secretHash: hash(secret: token.secret),
-            description: description, createdAt: now
+            description: description, createdAt: now, tenantID: tenantID
         )
         return (token, record)
     }

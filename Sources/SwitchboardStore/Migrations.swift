@@ -146,6 +146,12 @@ extension SwitchboardStore {
                     """
             )
         }
+        migrator.registerMigration("v7-session-bot-idle-deadline") { db in
+            // Stored so that a session with the bot idles out on time across restarts and a
+            // tenant's sleep (each load used to give it a whole idle period again, so the
+            // sessions of a tenant woken by that very timer never idled out).
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN bot_idle_deadline INTEGER")
+        }
         return migrator
     }()
 }

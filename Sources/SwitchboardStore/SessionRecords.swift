@@ -138,6 +138,9 @@ struct SessionRow: StoreRecord {
         case ratedAt = "rated_at"
         case lastSequence = "last_sequence"
         case lastEventSequence = "last_event_sequence"
+        /// When a session with the bot idles out (v7; NULL before: the load then gives it a
+        /// whole idle period).
+        case botIdleDeadline = "bot_idle_deadline"
     }
 
     static let selectColumns = selectSQL()
@@ -180,6 +183,7 @@ struct SessionRow: StoreRecord {
         }
         session.lastSequence = row[Columns.lastSequence]
         session.lastEventSequence = row[Columns.lastEventSequence]
+        session.botIdleDeadline = (row[Columns.botIdleDeadline] as Int64?).map(Timestamp.init(milliseconds:))
     }
 
     func bind(_ row: inout RowBinder) {
@@ -206,6 +210,7 @@ struct SessionRow: StoreRecord {
         row.add(session.rating?.submittedAt.milliseconds)
         row.add(session.lastSequence)
         row.add(session.lastEventSequence)
+        row.add(session.botIdleDeadline?.milliseconds)
     }
 }
 

@@ -11,12 +11,16 @@ struct KeysCommand: AsyncParsableCommand {
         commandName: "keys",
         abstract: "Create, list and revoke API keys (on the database; also while the server runs).",
         discussion: """
-            Roles: admin (every method), gateway (SessionService, any session), agent (the \\
-            AgentService calls of one agent, named with --agent). Keys are stored hashed: the key \\
-            is printed once, when created. Once any key exists, every call but Health needs one.
+            Roles: admin (every method of its tenant), gateway (SessionService, any session of \\
+            its tenant), agent (the AgentService calls of one agent, named with --agent), \\
+            operator (TenantService, and an admin's calls in any tenant, named per call in \\
+            metadata 'switchboard-tenant'). Every key but an operator's belongs to one tenant \\
+            (--tenant, default 'default'). Keys are stored hashed: the key is printed once, when \\
+            created. Once any key exists, every call but Health needs one.
 
             Examples:
-              switchboard-server keys create --role admin --description "operators"
+              switchboard-server keys create --role operator --description "operators"
+              switchboard-server keys create --role admin --tenant acme
               switchboard-server keys create --role agent --agent alice
               switchboard-server keys list
               switchboard-server keys revoke 3f9a0c12d4e5
@@ -47,13 +51,18 @@ struct KeysCommand: AsyncParsableCommand {
             discussion: "Example: switchboard-server keys create --role gateway --description \"web gateway\""
         )
         @OptionGroup var location: Location
-        @Option(help: "admin, gateway or agent.") var role: String
+        @Option(help: "admin, gateway, agent or operator.") var role: String
         @Option(help: "The agent an agent key acts for (required with --role agent).") var agent: String?
+        @Option(help: "The tenant the key belongs to (not with --role operator).") var tenant: String?
         @Option(help: "A note for operators (at most 200 characters).") var description: String = ""
 
         func validate() throws {
             guard let role = APIRole(rawValue: role) else {
-                throw ValidationError("--role must be admin, gateway or agent, got '\(role)'")
+                throw ValidationError("--role must be admin, gateway, agent or operator, got '\(role)'")
+            }
+            if let tenant {
+                guard role != .operator else { throw ValidationError("--tenant does not go with --role operator: operators act in any tenant") }
+                do { try TenantRules.validateID(tenant, field: "tenant") } catch { throw ValidationError("--tenant: \(error.message)") }
             }
             if role == .agent {
                 guard let agent else { throw ValidationError("--agent is required with --role agent") }
@@ -67,13 +76,21 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            let role = APIRole(rawValue: role)!
+            let tenant = role == .operator ? nil : (self.tenant ?? TenantRules.defaultID)
             let (token, record) = APIKeys.make(
-                role: APIRole(rawValue: role)!, agentID: agent, description: description, now: SystemWallClock().now()
+                role: role, agentID: agent, description: description, now: SystemWallClock().now(), tenantID: tenant
             )
-            try await location.withStore { try await $0.insertAPIKey(record) }
+            try await location.withStore { store in
+                if let tenant, try await !store.tenants().contains(where: { $0.id == tenant }) {
+                    throw KeysError("tenant '\(tenant)' does not exist (create it with 'switchboard-cli tenant create \(tenant)')")
+                }
+                try await store.insertAPIKey(record)
+            }
             print(token.text)
+            let whose = tenant.map { ", tenant \($0)" } ?? ", every tenant"
             FileHandle.standardError.write(Data("""
-                created key '\(record.id)' (role \(role)\(agent.map { ", agent \($0)" } ?? "")): keep it secret, it is not shown again
+                created key '\(record.id)' (role \(role.rawValue)\(agent.map { ", agent \($0)" } ?? "")\(whose)): keep it secret, it is not shown again
 
                 """.utf8))
         }
@@ -85,10 +102,10 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try await location.withStore { try await $0.apiKeys() }
-            print("ID            ROLE     AGENT            CREATED                   REVOKED                   DESCRIPTION")
+            print("ID            ROLE     TENANT           AGENT            CREATED                   REVOKED                   DESCRIPTION")
             for key in keys {
                 let columns = [
-                    key.id.padding(12), key.role.rawValue.padding(7), (key.agentID ?? "-").padding(16),
+                    key.id.padding(12), key.role.rawValue.padding(8), (key.tenantID ?? "*").padding(16), (key.agentID ?? "-").padding(16),
                     iso(key.createdAt).padding(25), (key.revokedAt.map(iso) ?? "-").padding(25), key.description,
                 ]
                 print(columns.joined(separator: " "))

@@ -120,7 +120,7 @@ struct StoreFixtureTests {
         let clock = ManualClock()
         let store = try SwitchboardStore(location: .file(path), clock: clock)
         defer { store.close() }
-        #expect(try await store.appliedMigrations() == FixtureV5.migrations + ["v6-tenants"])
+        #expect(try await store.appliedMigrations() == FixtureV5.migrations + ["v6-tenants", "v7-session-bot-idle-deadline"])
         #expect(Set(try schema()) == Set(before + ["table tenants"]))
         let tenants = try await store.tenants()
         #expect(tenants == [TenantRecord(id: "default", displayName: "Default", createdAt: clock.now())])

@@ -35,7 +35,7 @@ struct StoreTests {
     @Test("migrations run from empty", arguments: Where.allCases)
     func migrations(place: Where) async throws {
         let store = try place.open(ManualClock())
-        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys", "v5-drop-unused-session-indexes", "v6-tenants"])
+        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys", "v5-drop-unused-session-indexes", "v6-tenants", "v7-session-bot-idle-deadline"])
         #expect(try await store.settings() == nil)
         #expect(try await store.agents(PageRequest()).items.isEmpty)
     }
@@ -138,6 +138,7 @@ struct StoreTests {
         session.ratingDeadline = clock.now().adding(.seconds(60))
         session.rating = SessionRatingRecord(score: 4, comment: "ok", submittedAt: Timestamp(milliseconds: 6))
         session.lastSequence = 3
+        session.botIdleDeadline = Timestamp(milliseconds: 7)
         var open = SessionRecord(id: "s-2", userID: "u-2", channel: "", attributes: [:], createdAt: clock.now())
         open.target = .group("billing")
         open.state = .queued

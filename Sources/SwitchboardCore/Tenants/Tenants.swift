@@ -132,11 +132,12 @@ public struct CallRateLimiter: Sendable {
         self.windowStart = now
     }
 
-    /// Changes the rate; the bucket keeps what it holds, up to the new size.
+    /// Changes the rate; the bucket keeps what it holds, up to the new size (full, when there was
+    /// no limit before).
     public mutating func setRate(_ rate: Int, now: UInt64) {
         refill(now: now)
+        tokens = self.rate == 0 ? Double(rate) : min(tokens, Double(rate))
         self.rate = rate
-        tokens = min(tokens, Double(rate))
     }
 
     /// Counts a call; false when the quota is used up (the call must be refused).
