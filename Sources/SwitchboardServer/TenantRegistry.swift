@@ -148,29 +148,29 @@ public final class TenantRegistry: Sendable {
         let id = try Self.tenantID(of: context)
         let now = monotonic()
         let admitted: Result<Phase, SwitchboardError> = state.withLock { state in
-            guard !state.stopped, var entry = state.entries[id] else {
+            // In place (the values' subscript by index): no copy of the entry on the hot path.
+            guard !state.stopped, let index = state.entries.index(forKey: id) else {
                 return .failure(SwitchboardError(.notFound, "tenant '\(id)' does not exist"))
             }
-            guard entry.limiter.admit(now: now) else {
-                let limit = entry.record.quotas.maxCallsPerSecond
+            guard state.entries.values[index].limiter.admit(now: now) else {
+                let limit = state.entries.values[index].record.quotas.maxCallsPerSecond
                 return .failure(SwitchboardError(
                     .resourceExhausted, "quota max_calls_per_second of tenant '\(id)' reached: \(limit) calls per second at most"
                 ))
             }
             if watching {
-                let limit = entry.record.quotas.maxWatchers
-                if limit > 0, entry.watchers >= limit {
-                    state.entries[id] = entry
+                let limit = state.entries.values[index].record.quotas.maxWatchers
+                let open = state.entries.values[index].watchers
+                if limit > 0, open >= limit {
                     return .failure(SwitchboardError(
-                        .resourceExhausted, "quota max_watchers of tenant '\(id)' reached: \(limit) at most, \(entry.watchers) open"
+                        .resourceExhausted, "quota max_watchers of tenant '\(id)' reached: \(limit) at most, \(open) open"
                     ))
                 }
-                entry.watchers += 1
+                state.entries.values[index].watchers += 1
             }
-            entry.inFlight += 1
-            entry.lastUsed = now
-            state.entries[id] = entry
-            return .success(entry.phase)
+            state.entries.values[index].inFlight += 1
+            state.entries.values[index].lastUsed = now
+            return .success(state.entries.values[index].phase)
         }
         let phase = try admitted.get()
         if case .awake(let runtime) = phase { return runtime }
@@ -190,11 +190,10 @@ public final class TenantRegistry: Sendable {
     private func leave(_ id: String, watching: Bool) {
         let now = monotonic()
         state.withLock { state in
-            guard var entry = state.entries[id] else { return }
-            entry.inFlight -= 1
-            if watching { entry.watchers -= 1 }
-            entry.lastUsed = now
-            state.entries[id] = entry
+            guard let index = state.entries.index(forKey: id) else { return }
+            state.entries.values[index].inFlight -= 1
+            if watching { state.entries.values[index].watchers -= 1 }
+            state.entries.values[index].lastUsed = now
         }
     }
 
