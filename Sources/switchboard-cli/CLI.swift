@@ -11,6 +11,9 @@ struct SwitchboardCLI: AsyncParsableCommand {
             Every RPC of Switchboard's services is a subcommand. Output is a readable table by
             default, or stable JSON (protobuf's JSON mapping) with --output json.
 
+            Every call acts in one tenant: the one --tenant names (SWITCHBOARD_TENANT), else the \
+            API key's, else 'default'.
+
             Exit codes: 0 success; 64 bad usage; 100 + the gRPC status code when the server (or the
             connection) answers an error, e.g. 105 NOT_FOUND, 114 UNAVAILABLE.
             """,
@@ -27,6 +30,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "An API key, sent as 'authorization: Bearer <key>' (SWITCHBOARD_TOKEN).")
     var token: String = ProcessInfo.processInfo.environment["SWITCHBOARD_TOKEN"] ?? ""
 
+    @Option(help: "The tenant calls act in, sent as 'switchboard-tenant: <id>' (SWITCHBOARD_TENANT; default: the API key's, else 'default').")
+    var tenant: String = ProcessInfo.processInfo.environment["SWITCHBOARD_TENANT"] ?? ""
+
     @Option(help: "Seconds a call may take.")
     var timeout: Double = 10
 
@@ -40,6 +46,11 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError(error.description)
         }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        guard tenant.isEmpty || SwitchboardClient.isValidTenantID(tenant) else {
+            throw ValidationError(
+                "--tenant must be a tenant id (1 to 63 lowercase ASCII letters, digits and '-', starting with a letter or a digit), got '\(tenant)'"
+            )
+        }
     }
 
     /// The server `--server` names.
@@ -47,12 +58,13 @@ struct GlobalOptions: ParsableArguments {
         try HostAndPort(parsing: server, field: "--server")
     }
 
+    /// A client with the options' token and tenant.
     func client(streaming: Bool = false) throws -> SwitchboardClient {
-        var metadata: Metadata = [:]
-        if !token.isEmpty { metadata.addBearerToken(token) }
-        return SwitchboardClient(
+        SwitchboardClient(
             target: try target(),
-            configuration: .init(defaultTimeout: streaming ? nil : .milliseconds(Int64(timeout * 1000)), metadata: metadata)
+            token: token.isEmpty ? nil : token,
+            tenant: tenant.isEmpty ? nil : tenant,
+            configuration: .init(defaultTimeout: streaming ? nil : .milliseconds(Int64(timeout * 1000)))
         )
     }
 
