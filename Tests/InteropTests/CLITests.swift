@@ -200,6 +200,17 @@ struct CLITests {
         }
     }
 
+    @Test("tenant update needs --name or a quota; tenant commands parse their quotas")
+    func tenantUsage() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let nothing = try await runProgram(Self.binary, arguments: ["tenant", "update", "acme"])
+        #expect(nothing.status == 64 && nothing.output.contains("give --name or a quota"), "\(nothing.output)")
+        let negative = try await runProgram(Self.binary, arguments: ["tenant", "create", "acme", "--max-agents", "-1"])
+        #expect(negative.status == 64, "\(negative.output)")
+        let help = try await runProgram(Self.binary, arguments: ["--help"])
+        #expect(help.output.contains("tenant") && help.output.contains("--tenant"), "\(help.output)")
+    }
+
     @Test("an unreachable server exits with 114 UNAVAILABLE")
     func unreachable() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
