@@ -133,3 +133,14 @@ extension SessionService.Client {
         }
     }
 }
+
+extension TenantService.Client {
+    /// Every tenant, by id, page after page (`ListTenants`; without usage).
+    public func allTenants(pageSize: UInt32 = 0, options: CallOptions = .defaults) -> PagedList<Tenant> {
+        let client = self
+        return PagedList { cursor throws(RPCError) in
+            let page = try await client.listTenants(ListTenantsRequest(pageSize: pageSize, pageToken: cursor), options: options)
+            return (page.tenants, nextCursor(page.nextPageToken))
+        }
+    }
+}

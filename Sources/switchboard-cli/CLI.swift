@@ -6,16 +6,22 @@ import SwitchboardClient
 struct SwitchboardCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-cli",
-        abstract: "Call a Switchboard server: settings, agents, groups, sessions, agent desks, watch streams.",
+        abstract: "Call a Switchboard server: settings, agents, groups, sessions, agent desks, watch streams, tenants.",
         discussion: """
             Every RPC of Switchboard's services is a subcommand. Output is a readable table by
             default, or stable JSON (protobuf's JSON mapping) with --output json.
+
+            Every call acts in one tenant: the one --tenant names (SWITCHBOARD_TENANT), else the \
+            API key's, else 'default'. `tenant ...` manages the tenants themselves (operator keys).
 
             Exit codes: 0 success; 64 bad usage; 100 + the gRPC status code when the server (or the
             connection) answers an error, e.g. 105 NOT_FOUND, 114 UNAVAILABLE.
             """,
         version: "0.1.0",
-        subcommands: [Health.self, AgentCommands.self, GroupCommands.self, SessionCommands.self, DeskCommands.self, WatchCommands.self, SettingsCommands.self]
+        subcommands: [
+            Health.self, AgentCommands.self, GroupCommands.self, SessionCommands.self, DeskCommands.self, WatchCommands.self,
+            SettingsCommands.self, TenantCommands.self,
+        ]
     )
 }
 
@@ -26,6 +32,9 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(help: "An API key, sent as 'authorization: Bearer <key>' (SWITCHBOARD_TOKEN).")
     var token: String = ProcessInfo.processInfo.environment["SWITCHBOARD_TOKEN"] ?? ""
+
+    @Option(help: "The tenant calls act in, sent as 'switchboard-tenant: <id>' (SWITCHBOARD_TENANT; default: the API key's, else 'default').")
+    var tenant: String = ProcessInfo.processInfo.environment["SWITCHBOARD_TENANT"] ?? ""
 
     @Option(help: "Seconds a call may take.")
     var timeout: Double = 10
@@ -40,6 +49,11 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError(error.description)
         }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        guard tenant.isEmpty || SwitchboardClient.isValidTenantID(tenant) else {
+            throw ValidationError(
+                "--tenant must be a tenant id (1 to 63 lowercase ASCII letters, digits and '-', starting with a letter or a digit), got '\(tenant)'"
+            )
+        }
     }
 
     /// The server `--server` names.
@@ -47,18 +61,21 @@ struct GlobalOptions: ParsableArguments {
         try HostAndPort(parsing: server, field: "--server")
     }
 
-    func client(streaming: Bool = false) throws -> SwitchboardClient {
-        var metadata: Metadata = [:]
-        if !token.isEmpty { metadata.addBearerToken(token) }
-        return SwitchboardClient(
+    /// A client with the options' token and, for calls that act in a tenant, `--tenant`.
+    func client(streaming: Bool = false, inTenant: Bool = true) throws -> SwitchboardClient {
+        SwitchboardClient(
             target: try target(),
-            configuration: .init(defaultTimeout: streaming ? nil : .milliseconds(Int64(timeout * 1000)), metadata: metadata)
+            token: token.isEmpty ? nil : token,
+            tenant: inTenant && !tenant.isEmpty ? tenant : nil,
+            configuration: .init(defaultTimeout: streaming ? nil : .milliseconds(Int64(timeout * 1000)))
         )
     }
 
     /// Runs `body` with a client, printing an RPC error and exiting with 100 + its code.
-    func run(streaming: Bool = false, _ body: (SwitchboardClient) async throws -> Void) async throws {
-        let client = try client(streaming: streaming)
+    ///
+    /// `inTenant: false` leaves `--tenant` out, for the calls that act in no tenant (TenantService).
+    func run(streaming: Bool = false, inTenant: Bool = true, _ body: (SwitchboardClient) async throws -> Void) async throws {
+        let client = try client(streaming: streaming, inTenant: inTenant)
         defer { Task { await client.close() } }
         do {
             try await body(client)

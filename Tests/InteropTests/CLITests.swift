@@ -175,6 +175,42 @@ struct CLITests {
         #expect(result.output.contains("--server must be host:port, got 'localhost'"), "\(result.output)")
     }
 
+    @Test(
+        "a --tenant (or SWITCHBOARD_TENANT) that is not a tenant id is a usage error naming the option",
+        arguments: ["Acme", "-acme", "acme_eu", "acme eu", String(repeating: "a", count: 64)]
+    )
+    func badTenant(tenant: String) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let option = try await runProgram(Self.binary, arguments: ["agent", "list", "--tenant=\(tenant)", "--server", "127.0.0.1:1"])
+        #expect(option.status == 64, "\(option.output)")
+        #expect(option.output.contains("--tenant must be a tenant id") && option.output.contains("'\(tenant)'"), "\(option.output)")
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWITCHBOARD_TENANT"] = tenant
+        let variable = try await runProgram(Self.binary, arguments: ["health", "--server", "127.0.0.1:1"], environment: environment)
+        #expect(variable.status == 64 && variable.output.contains("--tenant must be a tenant id"), "\(variable.output)")
+    }
+
+    @Test("a well-formed --tenant passes the CLI's checks (it is the server that knows the tenants)")
+    func goodTenant() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let port = try await unusedPort()
+        for tenant in ["acme", "9-lives", String(repeating: "a", count: 63), ""] {
+            let result = try await runProgram(Self.binary, arguments: ["agent", "list", "--tenant", tenant, "--server", "127.0.0.1:\(port)"])
+            #expect(result.status == 114, "\(tenant): \(result.output)")  // UNAVAILABLE: nothing listens there
+        }
+    }
+
+    @Test("tenant update needs --name or a quota; tenant commands parse their quotas")
+    func tenantUsage() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        let nothing = try await runProgram(Self.binary, arguments: ["tenant", "update", "acme"])
+        #expect(nothing.status == 64 && nothing.output.contains("give --name or a quota"), "\(nothing.output)")
+        let negative = try await runProgram(Self.binary, arguments: ["tenant", "create", "acme", "--max-agents", "-1"])
+        #expect(negative.status == 64, "\(negative.output)")
+        let help = try await runProgram(Self.binary, arguments: ["--help"])
+        #expect(help.output.contains("tenant") && help.output.contains("--tenant"), "\(help.output)")
+    }
+
     @Test("an unreachable server exits with 114 UNAVAILABLE")
     func unreachable() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")

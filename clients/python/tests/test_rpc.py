@@ -5,12 +5,14 @@ import struct
 import pytest
 
 from conftest import eventually, run_async
-from switchboard import Channel, RPCError, StatusCode
+from switchboard import TENANT_METADATA_KEY, Channel, Client, RPCError, StatusCode
 from switchboard.allocation import serve_allocation_hook, to_agents
 from switchboard.hook.v1 import hook_pb2
 from switchboard.hook.v1.hook_ttrpc import AllocationHookClient, AllocationHookServicer
 from switchboard.rpc import Server
 from switchboard.ttrpc import request_pb2
+from switchboard.v1 import tenant_pb2
+from switchboard.v1.tenant_ttrpc import TenantServiceServicer
 
 
 class SlowHook(AllocationHookServicer):
@@ -143,3 +145,38 @@ async def test_a_cancelled_stream_ends_on_the_server(tmp_path):
                 assert await eventually(lambda: opens_a_stream(health)), "the cancelled stream still holds its place"
     finally:
         server.stop()
+
+
+class RecordingTenants(TenantServiceServicer):
+    """Two pages of tenants; records each call's metadata."""
+
+    def __init__(self):
+        self.metadata = []
+
+    async def list_tenants(self, request, context):
+        self.metadata.append(context.metadata)
+        if not request.page_token:
+            return tenant_pb2.ListTenantsResponse(tenants=[tenant_pb2.Tenant(id="acme")], next_page_token="2")
+        return tenant_pb2.ListTenantsResponse(tenants=[tenant_pb2.Tenant(id="default")])
+
+
+@run_async
+async def test_the_client_names_its_tenant_on_every_call():
+    tenants = RecordingTenants()
+    server = Server(tenants)
+    port = await server.start()
+    try:
+        async with Client(f"127.0.0.1:{port}", token="key", tenant="acme",
+                          metadata={TENANT_METADATA_KEY: "replaced", "request-id": "r"}) as client:
+            assert client.tenant == "acme"
+            assert [t.id async for t in client.all_tenants(page_size=1)] == ["acme", "default"]
+        assert len(tenants.metadata) == 2
+        for metadata in tenants.metadata:
+            assert [v for k, v in metadata if k == TENANT_METADATA_KEY] == ["acme"]
+            assert ("authorization", "Bearer key") in metadata and ("request-id", "r") in metadata
+        async with Client(f"127.0.0.1:{port}") as plain:
+            assert plain.tenant is None
+            await plain.tenants.list_tenants()
+        assert not [k for k, _ in tenants.metadata[-1] if k == TENANT_METADATA_KEY]
+    finally:
+        await server.stop()

@@ -1,4 +1,4 @@
-"""The Switchboard client: the three services and health on one channel, and resuming watches."""
+"""The Switchboard client: the services and health on one channel, and resuming watches."""
 from __future__ import annotations
 
 import asyncio
@@ -8,16 +8,21 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Type, Type
 from google.protobuf.message import Message
 
 from switchboard.rpc import Channel, MetadataLike, RPCError, ServerStream, StatusCode, _metadata_pairs
-from switchboard.v1 import agent_pb2, session_pb2
+from switchboard.v1 import agent_pb2, session_pb2, tenant_pb2
 from switchboard.v1.agent_ttrpc import AgentServiceClient
 from switchboard.v1.health_ttrpc import HealthClient
 from switchboard.v1.session_ttrpc import SessionServiceClient
 from switchboard.v1.settings_ttrpc import SettingsServiceClient
+from switchboard.v1.tenant_ttrpc import TenantServiceClient
 
-__all__ = ["Client", "DEFAULT_TARGET"]
+__all__ = ["Client", "DEFAULT_TARGET", "TENANT_METADATA_KEY"]
 
 #: Where `switchboard-server` listens by default.
 DEFAULT_TARGET = "127.0.0.1:7420"
+
+#: The metadata key that names the tenant a call acts in (`switchboard-tenant: <tenant id>`); without
+#: it, a call acts in its API key's tenant, or in `default`.
+TENANT_METADATA_KEY = "switchboard-tenant"
 
 log = logging.getLogger("switchboard")
 E = TypeVar("E", bound=Message)
@@ -37,16 +42,21 @@ class Client:
             print(event)
     ```
 
-    `health`, `settings`, `agents` and `sessions` are the typed stubs of the services; every call
-    takes `timeout=` (seconds; default the client's `timeout`) and `metadata=`, and raises
-    `RPCError` with the status code. `token` is sent as `authorization: Bearer <token>`.
+    `health`, `settings`, `agents`, `sessions` and `tenants` are the typed stubs of the services;
+    every call takes `timeout=` (seconds; default the client's `timeout`) and `metadata=`, and
+    raises `RPCError` with the status code. `token` is sent as `authorization: Bearer <token>`;
+    `tenant` (a tenant id) as `switchboard-tenant: <tenant>`, so that every call acts in that tenant.
     """
 
     def __init__(self, target: str = DEFAULT_TARGET, *, token: Optional[str] = None,
-                 metadata: Optional[MetadataLike] = None, timeout: Optional[float] = 10.0) -> None:
+                 tenant: Optional[str] = None, metadata: Optional[MetadataLike] = None,
+                 timeout: Optional[float] = 10.0) -> None:
         pairs = _metadata_pairs(metadata)
         if token:
             pairs.append(("authorization", f"Bearer {token}"))
+        if tenant:
+            pairs = [(key, value) for key, value in pairs if key.lower() != TENANT_METADATA_KEY]
+            pairs.append((TENANT_METADATA_KEY, tenant))
         self.target = target
         self._metadata = pairs
         self.channel = Channel(target, metadata=pairs, timeout=timeout)
@@ -54,6 +64,7 @@ class Client:
         self.settings = SettingsServiceClient(self.channel)
         self.agents = AgentServiceClient(self.channel)
         self.sessions = SessionServiceClient(self.channel)
+        self.tenants = TenantServiceClient(self.channel)
 
     async def __aenter__(self) -> "Client":
         return self
@@ -63,6 +74,11 @@ class Client:
 
     async def close(self) -> None:
         await self.channel.close()
+
+    @property
+    def tenant(self) -> Optional[str]:
+        """The tenant every call names (`switchboard-tenant`), or None when calls name none."""
+        return next((value for key, value in self._metadata if key.lower() == TENANT_METADATA_KEY), None)
 
     def all_agent_sessions(self, agent_id: str, *, page_size: int = 0,
                            timeout: Optional[float] = None) -> AsyncIterator[session_pb2.Session]:
@@ -82,6 +98,10 @@ class Client:
                          timeout: Optional[float] = None) -> AsyncIterator[agent_pb2.Agent]:
         """Every agent of a group, by id, page after page (`ListGroupAgents`)."""
         return _paged(self.agents.list_group_agents, "agents", group_id=group_id, page_size=page_size, timeout=timeout)
+
+    def all_tenants(self, *, page_size: int = 0, timeout: Optional[float] = None) -> AsyncIterator[tenant_pb2.Tenant]:
+        """Every tenant, by id, page after page (`TenantService.ListTenants`; without usage)."""
+        return _paged(self.tenants.list_tenants, "tenants", page_size=page_size, timeout=timeout)
 
     def all_session_groups(self, *, page_size: int = 0,
                            timeout: Optional[float] = None) -> AsyncIterator[session_pb2.SessionGroup]:
