@@ -58,7 +58,8 @@ public final class TenantRegistry: Sendable {
     public typealias HookFactory = @Sendable (_ tenantID: String) -> (any AllocationHook)?
 
     private enum Phase {
-        case asleep(wakeAt: Timestamp?, usage: Usage, stopping: Task<Void, Never>?)
+        /// `usage` as it fell asleep; `nil` when not known (not loaded since the server started).
+        case asleep(wakeAt: Timestamp?, usage: Usage?, stopping: Task<Void, Never>?)
         case waking(Task<TenantRuntime, any Error>)
         case awake(TenantRuntime)
     }
@@ -125,7 +126,7 @@ public final class TenantRegistry: Sendable {
                 // fell due while the server was down) and the next puts it back to sleep, with its
                 // next timer known. Meanwhile a call wakes it as usual.
                 state.entries[record.id] = Entry(
-                    record: record, phase: .asleep(wakeAt: Timestamp(milliseconds: 0), usage: Usage(), stopping: nil),
+                    record: record, phase: .asleep(wakeAt: Timestamp(milliseconds: 0), usage: nil, stopping: nil),
                     limiter: CallRateLimiter(rate: record.quotas.maxCallsPerSecond, now: now), lastUsed: 0
                 )
             }
@@ -231,7 +232,7 @@ public final class TenantRegistry: Sendable {
             // Back to sleep, so that the next call tries again.
             state.withLock { state in
                 if case .waking = state.entries[id]?.phase {
-                    state.entries[id]?.phase = .asleep(wakeAt: nil, usage: Usage(), stopping: nil)
+                    state.entries[id]?.phase = .asleep(wakeAt: nil, usage: nil, stopping: nil)
                 }
             }
             if let error = error as? SwitchboardError { throw error }
@@ -355,12 +356,14 @@ public final class TenantRegistry: Sendable {
             usage.openSessions = counts.openSessions
             usage.queuedSessions = counts.queuedSessions
             usage.awake = true
-        case .asleep(_, let counts, _):
+        case .asleep(_, let counts?, _):
             usage.agents = counts.agents
             usage.openSessions = counts.openSessions
             usage.queuedSessions = counts.queuedSessions
-        case .waking(let task):
-            if let runtime = try? await task.value {
+        case .asleep(_, nil, _), .waking:
+            // Not counted since the server started: load it to count (it sleeps again at a later
+            // sweep, as no call used it).
+            if let runtime = try? await awake(id) {
                 let counts = await runtime.engine.usage()
                 usage.agents = counts.agents
                 usage.openSessions = counts.openSessions

@@ -339,6 +339,8 @@ struct TenantTests {
             let admin = server.makeClient()
             let tenant = try await admin.tenantClient.getTenant(GetTenantRequest(id: "r"))
             #expect(tenant.displayName == "Restarted" && tenant.quotas?.maxAgents == 3)
+            // Counted although no call woke it since the start.
+            #expect(tenant.usage?.agents == 1 && tenant.usage?.openSessions == 1)
             let r = server.makeClient(tenant: "r")
             let session = try await r.sessions.getSession(GetSessionRequest(sessionID: sessionID))
             #expect(session.state == .active)
