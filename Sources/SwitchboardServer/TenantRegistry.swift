@@ -68,6 +68,13 @@ public final class TenantRegistry: Sendable {
         var agents = 0
         var openSessions = 0
         var queuedSessions = 0
+
+        init() {}
+
+        /// What `engine` counts now.
+        init(of engine: SwitchboardEngine) async {
+            (agents, openSessions, queuedSessions) = await engine.usage()
+        }
     }
 
     private struct Entry {
@@ -320,8 +327,7 @@ public final class TenantRegistry: Sendable {
 
     private func sleep(_ runtime: TenantRuntime) async {
         let wakeAt = await runtime.engine.nextDeadline()
-        let counts = await runtime.engine.usage()
-        let usage = Usage(agents: counts.agents, openSessions: counts.openSessions, queuedSessions: counts.queuedSessions)
+        let usage = await Usage(of: runtime.engine)
         let now = monotonic()
         let idleNanos = self.idleNanos
         state.withLock { state in
@@ -348,29 +354,23 @@ public final class TenantRegistry: Sendable {
         guard let (record, phase, calls, watchers) = found else {
             throw SwitchboardError(.notFound, "tenant '\(id)' does not exist")
         }
-        var usage = TenantUsageFigures(callsPerSecond: calls, watchers: watchers)
+        var counts = Usage()
+        var awake = false
         switch phase {
-        case .awake(let runtime):
-            let counts = await runtime.engine.usage()
-            usage.agents = counts.agents
-            usage.openSessions = counts.openSessions
-            usage.queuedSessions = counts.queuedSessions
-            usage.awake = true
-        case .asleep(_, let counts?, _):
-            usage.agents = counts.agents
-            usage.openSessions = counts.openSessions
-            usage.queuedSessions = counts.queuedSessions
-        case .asleep(_, nil, _), .waking:
-            // Not counted since the server started: load it to count (it sleeps again at a later
-            // sweep, as no call used it).
-            if let runtime = try? await awake(id) {
-                let counts = await runtime.engine.usage()
-                usage.agents = counts.agents
-                usage.openSessions = counts.openSessions
-                usage.queuedSessions = counts.queuedSessions
-                usage.awake = true
+        case .asleep(_, let asleep?, _):
+            counts = asleep
+        case .awake, .waking, .asleep(_, nil, _):
+            // Awake; or not counted since the server started: loaded to count (it sleeps again at
+            // a later sweep, as no call used it).
+            if let runtime = try? await self.awake(id) {
+                counts = await Usage(of: runtime.engine)
+                awake = true
             }
         }
+        let usage = TenantUsageFigures(
+            agents: counts.agents, openSessions: counts.openSessions, queuedSessions: counts.queuedSessions,
+            callsPerSecond: calls, watchers: watchers, awake: awake
+        )
         return (record, usage)
     }
 
@@ -439,17 +439,7 @@ public final class TenantRegistry: Sendable {
         }
         try await catalog.deleteTenant(id: id)
         if let keys { keys.replace(with: try await catalog.apiKeys()) }
-        let phase = state.withLock { state in state.entries.removeValue(forKey: id)?.phase }
-        switch phase {
-        case .awake(let runtime):
-            runtime.stop()
-        case .waking(let task):
-            (try? await task.value)?.stop()
-        case .asleep(_, _, let stopping):
-            await stopping?.value
-        case nil:
-            break
-        }
+        if let phase = state.withLock({ state in state.entries.removeValue(forKey: id)?.phase }) { await Self.stop(phase) }
         try files.remove(id)
         logger.info("tenant deleted", metadata: ["tenant": "\(id)"])
     }
@@ -460,12 +450,15 @@ public final class TenantRegistry: Sendable {
             state.stopped = true
             return state.entries.values.map(\.phase)
         }
-        for phase in phases {
-            switch phase {
-            case .awake(let runtime): runtime.stop()
-            case .waking(let task): (try? await task.value)?.stop()
-            case .asleep(_, _, let stopping): await stopping?.value
-            }
+        for phase in phases { await Self.stop(phase) }
+    }
+
+    /// Stops a tenant's routing core in whatever phase it is (a wake in progress finishes first).
+    private static func stop(_ phase: Phase) async {
+        switch phase {
+        case .awake(let runtime): runtime.stop()
+        case .waking(let task): (try? await task.value)?.stop()
+        case .asleep(_, _, let stopping): await stopping?.value
         }
     }
 
