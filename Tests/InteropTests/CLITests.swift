@@ -61,6 +61,33 @@ struct CLITests {
         }
     }
 
+    @Test("tenants: create, get, list, update, delete; --tenant and SWITCHBOARD_TENANT route calls; a quota exceeded exits 108")
+    func tenants() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+        try await withTestServer { server in
+            let port = server.port
+            #expect(try await cli(port, "tenant", "create", "acme", "--name", "Acme Corp", "--max-agents", "1").status == 0)
+            let tenant = try json(try await cli(port, "tenant", "get", "acme", "--output", "json").output)
+            #expect(tenant["displayName"] as? String == "Acme Corp")
+            #expect((tenant["quotas"] as? [String: Any])?["maxAgents"] as? Int == 1)
+            #expect(try await cli(port, "agent", "create", "alice", "--name", "Alice of Acme", "--tenant", "acme").status == 0)
+            let full = try await cli(port, "agent", "create", "bob", "--name", "Bob", "--tenant", "acme")
+            #expect(full.status == 108 && full.output.contains("max_agents"))
+            // The default tenant has no alice; SWITCHBOARD_TENANT routes like --tenant.
+            #expect(try await cli(port, "agent", "get", "alice").status == 105)
+            let listed = try await runProgram(
+                Self.binary, arguments: ["agent", "list", "--server", "127.0.0.1:\(port)"], environment: ["SWITCHBOARD_TENANT": "acme"]
+            )
+            #expect(listed.status == 0 && listed.output.contains("Alice of Acme"))
+            #expect(try await cli(port, "tenant", "list").output.contains("acme"))
+            #expect(try await cli(port, "tenant", "update", "acme", "--max-agents", "2").status == 0)
+            #expect(try await cli(port, "agent", "create", "bob", "--name", "Bob", "--tenant", "acme").status == 0)
+            #expect(try await cli(port, "tenant", "delete", "acme").status == 0)
+            #expect(try await cli(port, "agent", "list", "--tenant", "acme").status == 105)
+            #expect(try await cli(port, "tenant", "delete", "default").status == 109)
+        }
+    }
+
     @Test("settings edit: the edit is written with the version read; an unchanged file, bad JSON, a bad value and a concurrent change")
     func settingsEdit() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
