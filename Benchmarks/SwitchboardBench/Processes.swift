@@ -19,12 +19,16 @@ final class ServerProcess {
         self.port = port
     }
 
-    static func start(name: String, goBinary: String?, database: String? = nil, swiftBinary: String? = nil) async throws -> ServerProcess {
+    /// Starts a server; `arguments` are added to the Swift server's `serve` (for example
+    /// `--idle-seconds 1`).
+    static func start(
+        name: String, goBinary: String?, database: String? = nil, swiftBinary: String? = nil, arguments: [String] = []
+    ) async throws -> ServerProcess {
         let process = Process()
         switch name {
         case "swift":
             process.executableURL = URL(fileURLWithPath: swiftBinary ?? CommandLine.arguments[0]).standardizedFileURL
-            process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? [])
+            process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? []) + arguments
         case "hook":
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
                 .deletingLastPathComponent().appendingPathComponent("switchboard-example-hook")
@@ -73,11 +77,12 @@ final class ServerProcess {
     /// ``stop()``), or in memory.
     /// `binary` is the `switchboard-bench` whose `serve` runs the server (another build's, to
     /// compare); this one when nil.
-    static func startSwitchboard(inMemory: Bool = false, binary: String? = nil) async throws -> ServerProcess {
+    /// `arguments` are added to its `serve`.
+    static func startSwitchboard(inMemory: Bool = false, binary: String? = nil, arguments: [String] = []) async throws -> ServerProcess {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
         let server = try await start(
             name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path,
-            swiftBinary: binary
+            swiftBinary: binary, arguments: arguments
         )
         server.scratch = folder
         return server
