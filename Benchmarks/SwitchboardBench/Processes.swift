@@ -8,13 +8,15 @@ final class ServerProcess {
     let port: Int
     private let process: Process
     private let input: Pipe
+    private let output: FileHandle
     /// A temporary folder removed when the server stops.
     private var scratch: URL?
 
-    private init(name: String, process: Process, input: Pipe, host: String, port: Int) {
+    private init(name: String, process: Process, input: Pipe, output: FileHandle, host: String, port: Int) {
         self.name = name
         self.process = process
         self.input = input
+        self.output = output
         self.host = host
         self.port = port
     }
@@ -55,7 +57,9 @@ final class ServerProcess {
         guard text.hasPrefix("READY "),
             let address = try? HostAndPort(parsing: String(text.dropFirst("READY ".count)), field: "the READY line")
         else { throw BenchError("\(name) server said '\(text)'") }
-        return ServerProcess(name: name, process: process, input: input, host: "127.0.0.1", port: address.port)
+        return ServerProcess(
+            name: name, process: process, input: input, output: output.fileHandleForReading, host: "127.0.0.1", port: address.port
+        )
     }
 
     /// The server's process id.
@@ -64,6 +68,16 @@ final class ServerProcess {
     /// The server's CPU time (user + system), in seconds.
     func cpuSeconds() -> Double {
         ProcessCPU.seconds(pid: process.processIdentifier)
+    }
+
+    /// Asks this benchmark's Swift server (`serve`) to give its free heap back to the system
+    /// (glibc's `malloc_trim(0)`), waits until it has, and answers the bytes malloc says are in
+    /// use (nil when unknown). An older build's `serve` never answers.
+    func trimMemory() throws -> Int? {
+        input.fileHandleForWriting.write(Data("trim\n".utf8))
+        var lines = LineReader(handle: output)
+        guard let line = lines.next(), line.hasPrefix("TRIMMED ") else { throw BenchError("\(name) server did not trim its memory") }
+        return Int(line.dropFirst("TRIMMED ".count)).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     func stop() {
