@@ -35,6 +35,8 @@ struct TenantBench: AsyncParsableCommand {
     var wakes = 50
     @Option(help: "Rounds of waking those tenants all at once and letting them sleep (memory given back?).")
     var rounds = 3
+    @Flag(inversion: .prefixedNo, help: "Also read the sleeping run's memory after the server's malloc_trim(0) (this build's serve only).")
+    var trim = true
     @Option(help: "Sleeping tenants filled at once.")
     var concurrency = 16
     @Option(help: "The switchboard-bench whose `serve` is the server (another build's, to compare); this one when not given.")
@@ -61,6 +63,8 @@ struct TenantBench: AsyncParsableCommand {
         var summary: [String] = []
         if !busyCounts.isEmpty {
             let load = try GoLoad(binary: ServerProcess.buildGo("ttrpc-load"))
+            let disk = DiskProbe.syncRates(folder: FileManager.default.temporaryDirectory)
+            print("disk: \(disk.line)")
             var rows: [BusyRow] = []
             for count in busyCounts {
                 let ids = (1...count).map { "t\($0)" }
@@ -71,7 +75,9 @@ struct TenantBench: AsyncParsableCommand {
                     print(rows.last!.line)
                 }
             }
-            let (text, lines) = busyMarkdown(rows)
+            var (text, lines) = busyMarkdown(rows)
+            text += "- disk (the temporary folder's): \(disk.line)\n"
+            lines.append("disk: \(disk.line)")
             sections.append(text)
             summary += lines
         }
@@ -155,7 +161,7 @@ struct TenantBench: AsyncParsableCommand {
                 + "\(warmup) s, then measure the same \(duration) s window; CPU is user+system over that window "
                 + "(`/proc/<pid>/stat`, the server and the sum of the clients; machine: `/proc/stat`, in cores of \(ProcessInfo.processInfo.activeProcessorCount)).",
             "",
-            "| tenants | lifecycles/s | per client min | per client max | vs 1 tenant | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/lifecycle | p50 ms (worst client) | p99 ms (worst client) | errors |",
+            "| tenants | lifecycles/s | per client min | per client max | vs 1 tenant | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/s (per lifecycle) | p50 ms (worst client) | p99 ms (worst client) | errors |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         let one = rows.first { $0.tenants == 1 && $0.clients.count == 1 }
@@ -166,7 +172,7 @@ struct TenantBench: AsyncParsableCommand {
                 "| \(row.label) | \(Int(row.total)) | \(Int(row.rates.min() ?? 0)) | \(Int(row.rates.max() ?? 0)) | \(ratio) | "
                     + "\(String(format: "%.0f", row.serverCPUPerLifecycle)) | \(String(format: "%.2f", row.run.serverCores)) | \(row.busiestThread) | "
                     + "\(String(format: "%.2f", row.run.generatorCores)) | \(String(format: "%.2f", row.run.machine.busyCores)) | "
-                    + "\(String(format: "%.2f", row.run.machine.iowaitCores)), \(String(format: "%.2f", row.run.machine.stealCores)) | \(row.flushesPerLifecycle.map { String(format: "%.2f", $0) } ?? "?") | \(ms(row.run.figures.map(\.p50).max() ?? 0)) | "
+                    + "\(String(format: "%.2f", row.run.machine.iowaitCores)), \(String(format: "%.2f", row.run.machine.stealCores)) | \(row.run.flushes.map { "\(Int(Double($0) / row.run.seconds)) (\(String(format: "%.2f", row.flushesPerLifecycle ?? 0)))" } ?? "?") | \(ms(row.run.figures.map(\.p50).max() ?? 0)) | "
                     + "\(ms(row.run.figures.map(\.p99).max() ?? 0)) | \(row.errors) |"
             )
         }
@@ -196,22 +202,34 @@ struct TenantBench: AsyncParsableCommand {
     // MARK: Sleeping tenants
 
     struct SleepingFigures {
-        var startKiB = 0
+        /// VmRSS, KiB, as read and (`trimmed`) after the server's malloc_trim(0), and what malloc
+        /// says is in use then (KiB).
+        struct Memory: CustomStringConvertible {
+            var resident = 0
+            var trimmed: Int?
+            var inUse: Int?
+
+            var description: String { "VmRSS \(resident) KiB, trimmed \(trimmed.map(String.init) ?? "-"), in use \(inUse.map(String.init) ?? "-")" }
+        }
+
+        var start = Memory()
         var startFiles = 0
-        var fillSeconds = 0.0
-        var asleepAfterSeconds = 0.0
-        var halfKiB = 0
-        var asleepKiB = 0
-        var mostFilesFilling = 0
+        var half = Memory()
+        var asleep = Memory()
         var peakKiB = 0
         var asleepFiles = 0
+        var mostFilesFilling = 0
+        var fillSeconds = 0.0
+        var asleepAfterSeconds = 0.0
         var wakeNanos: [UInt64] = []
         var awakeNanos: [UInt64] = []
         var notAsleepBeforeWake = 0
         var awakeAtOnce = 0
         var awakeAtOnceKiB = 0
         var awakeAtOnceFiles = 0
-        /// VmRSS with all asleep before each round of waking the chosen tenants at once, and after the last.
+        var awakeAtOnceInUseKiB: Int?
+        /// VmRSS (trimmed when trimming) with all asleep before each round of waking the chosen
+        /// tenants at once, and after the last.
         var roundsAsleepKiB: [Int] = []
     }
 
@@ -224,18 +242,27 @@ struct TenantBench: AsyncParsableCommand {
         let client = SwitchboardClient(host: server.host, port: server.port)
         let admin = TenantService.Client(connection: client.connection)
         var figures = SleepingFigures()
+        func memory() throws -> SleepingFigures.Memory {
+            var memory = SleepingFigures.Memory(resident: try ProcessMemory.residentKiB(pid: server.pid))
+            if trim {
+                memory.inUse = try server.trimMemory().map { $0 / 1024 }
+                memory.trimmed = try ProcessMemory.residentKiB(pid: server.pid)
+            }
+            return memory
+        }
         _ = try await client.health.check(HealthCheckRequest())
         try await Task.sleep(for: .seconds(1))  // let start-up work settle
-        figures.startKiB = try ProcessMemory.residentKiB(pid: server.pid)
+        figures.start = try memory()
         figures.startFiles = ProcessMemory.openFiles(pid: server.pid)
-        print("sleeping: start-up RSS \(figures.startKiB) KiB, \(figures.startFiles) fds; filling \(sleeping) tenants")
+        print("sleeping: start-up \(figures.start), \(figures.startFiles) fds; filling \(sleeping) tenants")
 
         let ids = (0..<sleeping).map { String(format: "sleepy-%04d", $0) }
         let clock = ContinuousClock()
         // In two halves: the second fills a heap already grown by the first's awake tenants, so
-        // its growth is what a sleeping tenant keeps (the first's includes the allocator's slack).
+        // its growth is closer to what a sleeping tenant keeps.
         let half = ids.count / 2
         var firstSessions: [String: String] = [:]
+        figures.half = figures.start
         for (part, slice) in [ids[..<half], ids[half...]].enumerated() where !slice.isEmpty {
             let fillStart = clock.now
             let pid = server.pid
@@ -251,20 +278,18 @@ struct TenantBench: AsyncParsableCommand {
             sampler.cancel()
             figures.fillSeconds += (clock.now - fillStart).secondCount
             figures.mostFilesFilling = max(figures.mostFilesFilling, await sampler.value)
+            if part == 1 { figures.peakKiB = try ProcessMemory.peakKiB(pid: server.pid) }
             let asleepStart = clock.now
             try await waitAsleep(Array(slice), admin: admin)
             figures.asleepAfterSeconds = max(figures.asleepAfterSeconds, (clock.now - asleepStart).secondCount)
             try await Task.sleep(for: .seconds(2))  // their stores close in tasks of their own
-            let resident = try ProcessMemory.residentKiB(pid: server.pid)
-            if part == 0 { figures.halfKiB = resident } else { figures.asleepKiB = resident }
-            print("sleeping: \(part == 0 ? half : ids.count) tenants asleep, RSS \(resident) KiB")
+            if part == 0 { figures.half = try memory() } else { figures.asleep = try memory() }
+            print("sleeping: \(part == 0 ? half : ids.count) tenants asleep, \(part == 0 ? figures.half : figures.asleep)")
         }
-        if half == 0 { figures.halfKiB = figures.startKiB }
-        figures.peakKiB = try ProcessMemory.peakKiB(pid: server.pid)
         figures.asleepFiles = ProcessMemory.openFiles(pid: server.pid)
         print(
             "sleeping: filled in \(String(format: "%.1f", figures.fillSeconds)) s, all asleep at most \(String(format: "%.1f", figures.asleepAfterSeconds)) s later; "
-                + "RSS \(figures.asleepKiB) KiB (peak \(figures.peakKiB)), \(figures.asleepFiles) fds (at most \(figures.mostFilesFilling) while filling)"
+                + "peak RSS \(figures.peakKiB) KiB, \(figures.asleepFiles) fds (at most \(figures.mostFilesFilling) while filling)"
         )
 
         // One at a time: the call that wakes a sleeping tenant, then the same call to it awake.
@@ -283,12 +308,13 @@ struct TenantBench: AsyncParsableCommand {
         }
 
         // All of them awake at once, then asleep again, `rounds` times: what an awake tenant holds
-        // beyond a sleeping one, and whether sleeping gives it all back (the resident size with
-        // all asleep must not grow round after round).
+        // beyond a sleeping one, and whether sleeping gives it all back (the memory with all
+        // asleep must not grow round after round).
         for round in 0..<(chosen.isEmpty ? 0 : rounds + 1) {
             try await waitAsleep(chosen, admin: admin)
             try await Task.sleep(for: .seconds(2))
-            let asleepKiB = try ProcessMemory.residentKiB(pid: server.pid)
+            let asleep = try memory()
+            let asleepKiB = asleep.trimmed ?? asleep.resident
             let asleepFiles = ProcessMemory.openFiles(pid: server.pid)
             figures.roundsAsleepKiB.append(asleepKiB)
             guard round < rounds else { break }
@@ -307,6 +333,7 @@ struct TenantBench: AsyncParsableCommand {
             guard round == 0 else { continue }
             figures.awakeAtOnceKiB = awakeKiB - asleepKiB
             figures.awakeAtOnceFiles = awakeFiles - asleepFiles
+            if trim, let before = asleep.inUse, let now = try server.trimMemory() { figures.awakeAtOnceInUseKiB = now / 1024 - before }
             // Read at once (they sleep 1 s after their call): how many were still awake.
             for id in chosen {
                 if try await admin.getTenant(GetTenantRequest(id: id)).usage?.awake == true { figures.awakeAtOnce += 1 }
@@ -360,14 +387,21 @@ struct TenantBench: AsyncParsableCommand {
     private func sleepingMarkdown(_ figures: SleepingFigures) -> (String, [String]) {
         func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
         func ms(_ nanoseconds: UInt64) -> String { String(format: "%.2f", Double(nanoseconds) / 1e6) }
+        func kib(_ value: Double) -> String { String(format: "%.1f", value) }
         func percentile(_ values: [UInt64], _ p: Double) -> UInt64 {
             let sorted = values.sorted()
             guard !sorted.isEmpty else { return 0 }
             return sorted[min(Int(p / 100 * Double(sorted.count)), sorted.count - 1)]
         }
-        let perSleeping = Double(figures.asleepKiB - figures.startKiB) / Double(sleeping)
         let secondHalf = sleeping - sleeping / 2
-        let perSleepingMarginal = Double(figures.asleepKiB - figures.halfKiB) / Double(secondHalf)
+        /// (per sleeping tenant over all, over the second half) of one way of reading the memory.
+        func perTenant(_ read: (SleepingFigures.Memory) -> Int?) -> (all: Double, second: Double)? {
+            guard let start = read(figures.start), let half = read(figures.half), let asleep = read(figures.asleep) else { return nil }
+            return (Double(asleep - start) / Double(sleeping), Double(asleep - half) / Double(secondHalf))
+        }
+        let resident = perTenant { $0.resident }!
+        let trimmed = perTenant { $0.trimmed }
+        let inUse = perTenant { $0.inUse }
         let filesPerAwake = Double(figures.awakeAtOnceFiles) / Double(max(figures.awakeAtOnce, 1))
         let mostAwakeFilling = filesPerAwake > 0 ? Double(figures.mostFilesFilling - figures.startFiles) / filesPerAwake : 0
         let awake = max(figures.awakeAtOnce, 1)
@@ -376,27 +410,44 @@ struct TenantBench: AsyncParsableCommand {
             let wakes = Double((figures.roundsAsleepKiB.count - 1) * figures.wakeNanos.count)
             roundGrowth = String(format: "%.1f KiB", Double(last - first) / wakes)
         }
+        func row(_ name: String, _ memory: SleepingFigures.Memory) -> String {
+            "| \(name) | \(mib(memory.resident)) MiB | \(memory.trimmed.map { "\(mib($0)) MiB" } ?? "-") | \(memory.inUse.map { "\(mib($0)) MiB" } ?? "-") |"
+        }
+        func perRow(_ name: String, _ pick: ((all: Double, second: Double)) -> Double, raw: Bool = true) -> String {
+            "| \(name) | \(raw ? "\(kib(pick(resident))) KiB" : "-") | \(trimmed.map { "\(kib(pick($0))) KiB" } ?? "-") | "
+                + "\(inUse.map { "\(kib(pick($0))) KiB" } ?? "-") |"
+        }
         var lines = [
             "## Sleeping tenants", "",
             "A fresh server (`switchboard-bench serve --idle-seconds 1`, a database file); \(sleeping) tenants created, "
-                + "\(concurrency) at a time, each with 1 agent (offline) and \(sessions) sessions left with the bot (open); "
+                + "\(concurrency) at a time, each with 1 agent (offline) and \(sessions) sessions left with the bot (open), "
                 + "in two halves, each filled (\(String(format: "%.1f", figures.fillSeconds)) s in all), then waited for until all asleep "
-                + "(`GetTenant` usage.awake false, at most \(String(format: "%.1f", figures.asleepAfterSeconds)) s after its last call), "
-                + "the resident memory read 2 s later (VmRSS of `/proc/<pid>/status`; its peak, VmHWM, was \(mib(figures.peakKiB)) MiB).",
+                + "(`GetTenant` usage.awake false, at most \(String(format: "%.1f", figures.asleepAfterSeconds)) s after its last call); "
+                + "the resident memory (VmRSS of `/proc/<pid>/status`) read 2 s later, as it is and after the server's glibc "
+                + "`malloc_trim(0)` (which gives the free heap of every arena back: what is left is in use, or pages shared "
+                + "with what is), and the bytes malloc has handed out and not had back (`malloc_info`: the arenas' size less "
+                + "their free chunks, plus mapped chunks).",
+            "",
+            "| memory | VmRSS | VmRSS after malloc_trim(0) | malloc in use |",
+            "|---|---|---|---|",
+            row("after start-up", figures.start),
+            row("the first \(sleeping / 2) tenants asleep", figures.half),
+            row("all \(sleeping) tenants asleep", figures.asleep),
+            perRow("**per sleeping tenant**: all \(sleeping) (growth / \(sleeping))", \.all),
+            // Trimmed at the half, the heap as read after it is not the one grown by the first half.
+            perRow("per sleeping tenant: the second \(secondHalf) only", \.second, raw: !trim),
             "",
             "| figure | value |",
             "|---|---|",
-            "| RSS after start-up | \(mib(figures.startKiB)) MiB |",
-            "| RSS with the first \(sleeping / 2) tenants asleep | \(mib(figures.halfKiB)) MiB |",
-            "| RSS with \(sleeping) tenants asleep | \(mib(figures.asleepKiB)) MiB |",
-            "| **per sleeping tenant**: all \(sleeping) (RSS growth / \(sleeping)) | **\(String(format: "%.1f", perSleeping)) KiB** |",
-            "| per sleeping tenant: the second \(secondHalf) only (heap already grown by the first) | \(String(format: "%.1f", perSleepingMarginal)) KiB |",
-            "| tenants awake at once while filling (most open files, over the files of one awake tenant) | about \(Int(mostAwakeFilling.rounded())) |",
-            "| peak RSS growth (VmHWM) over that many awake tenants | \(mostAwakeFilling > 0 ? String(format: "%.0f KiB", Double(figures.peakKiB - figures.startKiB) / mostAwakeFilling) : "-") |",
-            "| open files: start-up, \(sleeping) asleep | \(figures.startFiles), \(figures.asleepFiles) |",
-            "| \(figures.wakeNanos.count) tenants woken at once: RSS added per awake tenant | \(String(format: "%.0f", Double(figures.awakeAtOnceKiB) / Double(awake))) KiB (\(figures.awakeAtOnce) still awake when read) |",
-            "| the same: open files added per awake tenant | \(String(format: "%.1f", Double(figures.awakeAtOnceFiles) / Double(awake))) |",
-            "| RSS with all asleep before each of \(rounds) rounds of waking those \(figures.wakeNanos.count) at once, and after the last | "
+            "| peak VmRSS while filling (VmHWM) | \(mib(figures.peakKiB)) MiB |",
+            "| tenants awake at once while filling (most open files over the files of one awake tenant) | about \(Int(mostAwakeFilling.rounded())) |",
+            "| peak growth over that many awake tenants | \(mostAwakeFilling > 0 ? String(format: "%.0f KiB", Double(figures.peakKiB - figures.start.resident) / mostAwakeFilling) : "-") |",
+            "| open files: after start-up, \(sleeping) asleep | \(figures.startFiles), \(figures.asleepFiles) |",
+            "| \(figures.wakeNanos.count) tenants woken at once: VmRSS added per awake tenant\(trim ? " (on the trimmed heap)" : "") | "
+                + "\(String(format: "%.0f", Double(figures.awakeAtOnceKiB) / Double(awake))) KiB (\(figures.awakeAtOnce) still awake when read) |",
+            "| the same: malloc in use added per awake tenant | \(figures.awakeAtOnceInUseKiB.map { String(format: "%.0f KiB", Double($0) / Double(awake)) } ?? "-") |",
+            "| the same: open files per awake tenant | \(String(format: "%.1f", filesPerAwake)) |",
+            "| memory\(trim ? " (trimmed)" : "") with all asleep before each of \(rounds) rounds of waking those \(figures.wakeNanos.count) at once, and after the last | "
                 + "\(figures.roundsAsleepKiB.map { mib($0) }.joined(separator: ", ")) MiB |",
             "| the same: growth per wake and sleep of a tenant | \(roundGrowth) |",
             "",
@@ -411,8 +462,10 @@ struct TenantBench: AsyncParsableCommand {
                 + "\(ms(percentile(figures.awakeNanos, 90))) | \(ms(figures.awakeNanos.max() ?? 0)) |",
         ]
         let summary = [
-            "\(sleeping) sleeping tenants: \(String(format: "%.1f", perSleeping)) KiB each, the second half's \(String(format: "%.1f", perSleepingMarginal)) KiB each (RSS \(mib(figures.startKiB)) -> \(mib(figures.asleepKiB)) MiB); "
-                + "waking one: GetSession p50 \(ms(percentile(figures.wakeNanos, 50))) ms, p90 \(ms(percentile(figures.wakeNanos, 90))) ms "
+            "\(sleeping) sleeping tenants: \(kib(resident.all)) KiB each as read"
+                + (trimmed.map { ", \(kib($0.all)) KiB after malloc_trim (the second half's \(kib($0.second)))" } ?? "")
+                + (inUse.map { ", malloc in use \(kib($0.all)) KiB (the second half's \(kib($0.second)))" } ?? "")
+                + "; waking one: GetSession p50 \(ms(percentile(figures.wakeNanos, 50))) ms, p90 \(ms(percentile(figures.wakeNanos, 90))) ms "
                 + "(awake: p50 \(ms(percentile(figures.awakeNanos, 50))) ms)"
         ]
         lines.append("")
@@ -571,6 +624,42 @@ struct DiskFlushes {
             return Int(fields[18])
         }
         return nil
+    }
+}
+
+/// How many syncs the disk takes per second: 8 KiB appended then `fdatasync`, as a WAL commit
+/// does, in one file and in two files at once (two tenants' writers).
+enum DiskProbe {
+    struct Rates {
+        let one: Double
+        let two: Double
+
+        var line: String {
+            "fdatasync of 8 KiB appends, one file: \(Int(one))/s; two files at once: \(Int(two))/s in all (\(String(format: "%.2f", two / one))x)"
+        }
+    }
+
+    static func syncRates(folder: URL, syncs: Int = 1000) -> Rates {
+        func rate(files: Int) -> Double {
+            let clock = ContinuousClock()
+            let start = clock.now
+            DispatchQueue.concurrentPerform(iterations: files) { index in
+                let path = folder.appendingPathComponent("switchboard-disk-probe-\(getpid())-\(index)").path
+                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                guard fd >= 0 else { return }
+                defer {
+                    close(fd)
+                    unlink(path)
+                }
+                let block = [UInt8](repeating: 0x5A, count: 8192)
+                for _ in 0..<syncs {
+                    _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    _ = fdatasync(fd)
+                }
+            }
+            return Double(files * syncs) / (clock.now - start).secondCount
+        }
+        return Rates(one: rate(files: 1), two: rate(files: 2))
     }
 }
 
