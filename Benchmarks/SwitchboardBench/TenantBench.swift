@@ -25,6 +25,8 @@ struct TenantBench: AsyncParsableCommand {
     var warmup = 2.0
     @Option(help: "Measured seconds of each busy run.")
     var duration = 5.0
+    @Option(name: .customLong("repeat"), help: "Rounds of the busy rows, run in turn (figures are medians over the rounds).")
+    var repeats = 3
     @Flag(inversion: .prefixedNo, help: "Also run one tenant driven by two clients (the load of two tenants in one).")
     var control = true
     @Option(help: "Sleeping tenants (0: no sleeping run).")
@@ -48,8 +50,8 @@ struct TenantBench: AsyncParsableCommand {
         guard busyCounts.allSatisfy({ $0 > 0 }), busyCounts.count == tenants.split(separator: ",").count else {
             throw ValidationError("--tenants takes positive counts, comma-separated: 1,2,4,8")
         }
-        guard lifecyclesInFlight > 0, agents > 0, duration > 0, warmup >= 0 else {
-            throw ValidationError("--lifecycles-in-flight, --agents and --duration must be positive")
+        guard lifecyclesInFlight > 0, agents > 0, duration > 0, warmup >= 0, repeats > 0 else {
+            throw ValidationError("--lifecycles-in-flight, --agents, --duration and --repeat must be positive")
         }
         guard sleeping >= 0, sessions > 0, concurrency > 0, wakes >= 0, rounds >= 0, sleeping == 0 || wakes <= sleeping else {
             throw ValidationError("--sleeping and --wakes must not be negative (--wakes at most --sleeping), --sessions and --concurrency positive")
@@ -65,17 +67,21 @@ struct TenantBench: AsyncParsableCommand {
             let load = try GoLoad(binary: ServerProcess.buildGo("ttrpc-load"))
             let disk = DiskProbe.syncRates(folder: FileManager.default.temporaryDirectory)
             print("disk: \(disk.line)")
-            var rows: [BusyRow] = []
-            for count in busyCounts {
-                let ids = (1...count).map { "t\($0)" }
-                rows.append(try await busy(load: load, tenants: ids, clients: ids))
-                print(rows.last!.line)
-                if count == 2 && control {
-                    rows.append(try await busy(load: load, tenants: ["t1"], clients: ["t1", "t1"]))
-                    print(rows.last!.line)
+            var rounds: [[BusyRow]] = []
+            for round in 1...repeats {
+                var rows: [BusyRow] = []
+                for count in busyCounts {
+                    let ids = (1...count).map { "t\($0)" }
+                    rows.append(try await busy(load: load, tenants: ids, clients: ids))
+                    print("round \(round): \(rows.last!.line)")
+                    if count == 2 && control {
+                        rows.append(try await busy(load: load, tenants: ["t1"], clients: ["t1", "t1"]))
+                        print("round \(round): \(rows.last!.line)")
+                    }
                 }
+                rounds.append(rows)
             }
-            var (text, lines) = busyMarkdown(rows)
+            var (text, lines) = busyMarkdown(rounds)
             text += "- disk (the temporary folder's): \(disk.line)\n"
             lines.append("disk: \(disk.line)")
             sections.append(text)
@@ -151,7 +157,8 @@ struct TenantBench: AsyncParsableCommand {
         return BusyRow(tenants: ids.count, clients: clients, run: run)
     }
 
-    private func busyMarkdown(_ rows: [BusyRow]) -> (String, [String]) {
+    private func busyMarkdown(_ rounds: [[BusyRow]]) -> (String, [String]) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         var lines = [
             "## Busy tenants", "",
             "Each row a fresh server (`switchboard-bench serve`, a database file); each tenant created with `CreateTenant` and "
@@ -159,38 +166,74 @@ struct TenantBench: AsyncParsableCommand {
                 + "(`ttrpc-load lifecycle --tenant ID`, its own process and connection) per tenant, \(lifecyclesInFlight) lifecycles "
                 + "in flight each (create, request agent, agent message, user message, close: 5 durable calls). All clients warm up "
                 + "\(warmup) s, then measure the same \(duration) s window; CPU is user+system over that window "
-                + "(`/proc/<pid>/stat`, the server and the sum of the clients; machine: `/proc/stat`, in cores of \(ProcessInfo.processInfo.activeProcessorCount)).",
+                + "(`/proc/<pid>/stat`, the server and the sum of the clients; machine: `/proc/stat`, in cores of \(cores); disk "
+                + "flushes: `/proc/diskstats`). The rows were run in turn, \(rounds.count) round(s); each figure is the median over "
+                + "the rounds (the range after it), each ratio taken within its round.",
             "",
-            "| tenants | lifecycles/s | per client min | per client max | vs 1 tenant | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/s (per lifecycle) | p50 ms (worst client) | p99 ms (worst client) | errors |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| tenants | lifecycles/s | vs 1 tenant | per client, min-max | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/s (per lifecycle) | p50 ms (worst client) | p99 ms (worst client) | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-        let one = rows.first { $0.tenants == 1 && $0.clients.count == 1 }
-        func ms(_ nanoseconds: UInt64) -> String { String(format: "%.1f", Double(nanoseconds) / 1e6) }
-        for row in rows {
-            let ratio = one.map { String(format: "%.2fx", row.total / $0.total) } ?? "-"
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+        /// The median, and the range when there are several.
+        func spread(_ values: [Double], _ digits: Int, suffix: String = "") -> String {
+            let text = f(median(values), digits) + suffix
+            guard values.count > 1, let low = values.min(), let high = values.max() else { return text }
+            return "\(text) (\(f(low, digits))-\(f(high, digits)))"
+        }
+        let isOne = { (row: BusyRow) in row.tenants == 1 && row.clients.count == 1 }
+        /// Each round's `label` row over the same round's one tenant.
+        func ratios(_ label: String, over base: (BusyRow) -> Bool = isOne) -> [Double] {
+            rounds.compactMap { round in
+                guard let one = round.first(where: base), let row = round.first(where: { $0.label == label }), one.total > 0 else { return nil }
+                return row.total / one.total
+            }
+        }
+        let labels = rounds.first?.map(\.label) ?? []
+        for label in labels {
+            let rows = rounds.compactMap { $0.first { $0.label == label } }
+            let rates = rows.flatMap(\.rates)
             lines.append(
-                "| \(row.label) | \(Int(row.total)) | \(Int(row.rates.min() ?? 0)) | \(Int(row.rates.max() ?? 0)) | \(ratio) | "
-                    + "\(String(format: "%.0f", row.serverCPUPerLifecycle)) | \(String(format: "%.2f", row.run.serverCores)) | \(row.busiestThread) | "
-                    + "\(String(format: "%.2f", row.run.generatorCores)) | \(String(format: "%.2f", row.run.machine.busyCores)) | "
-                    + "\(String(format: "%.2f", row.run.machine.iowaitCores)), \(String(format: "%.2f", row.run.machine.stealCores)) | \(row.run.flushes.map { "\(Int(Double($0) / row.run.seconds)) (\(String(format: "%.2f", row.flushesPerLifecycle ?? 0)))" } ?? "?") | \(ms(row.run.figures.map(\.p50).max() ?? 0)) | "
-                    + "\(ms(row.run.figures.map(\.p99).max() ?? 0)) | \(row.errors) |"
+                "| \(label) | \(spread(rows.map(\.total), 0)) | \(spread(ratios(label), 2, suffix: "x")) | "
+                    + "\(Int(rates.min() ?? 0))-\(Int(rates.max() ?? 0)) | \(spread(rows.map(\.serverCPUPerLifecycle), 0)) | "
+                    + "\(f(median(rows.map(\.run.serverCores)), 2)) | "
+                    + "\(f(median(rows.map { ($0.run.serverThreads.first?.seconds ?? 0) / $0.run.seconds }), 2)) (\(rows.first?.run.serverThreads.first?.name ?? "?")) | "
+                    + "\(f(median(rows.map(\.run.generatorCores)), 2)) | \(spread(rows.map(\.run.machine.busyCores), 2)) | "
+                    + "\(f(median(rows.map(\.run.machine.iowaitCores)), 2)), \(f(median(rows.map(\.run.machine.stealCores)), 2)) | "
+                    + "\(f(median(rows.map { Double($0.run.flushes ?? 0) / $0.run.seconds }), 0)) (\(f(median(rows.map { $0.flushesPerLifecycle ?? 0 }), 2))) | "
+                    + "\(f(median(rows.map { Double($0.run.figures.map(\.p50).max() ?? 0) / 1e6 }), 1)) | "
+                    + "\(f(median(rows.map { Double($0.run.figures.map(\.p99).max() ?? 0) / 1e6 }), 1)) | \(rows.map(\.errors).reduce(0, +)) |"
             )
         }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if rounds.count > 1 {
+            lines += ["", "Lifecycles/s, round by round:", "", "| round | " + labels.joined(separator: " | ") + " |",
+                      "|---|" + String(repeating: "---|", count: labels.count)]
+            for (index, round) in rounds.enumerated() {
+                lines.append("| \(index + 1) | " + round.map { String(Int($0.total)) }.joined(separator: " | ") + " |")
+            }
+        }
         var summary: [String] = []
-        if let one, let two = rows.first(where: { $0.tenants == 2 && $0.clients.count == 2 }) {
-            let ratio = two.total / one.total
+        let two = ratios("2")
+        if !two.isEmpty {
+            let met = two.filter { $0 >= 1.6 }.count
+            let ones = rounds.compactMap { $0.first(where: isOne) }
             summary.append(
-                "2 tenants / 1 tenant, lifecycles/s: \(String(format: "%.2f", ratio))x (goal: at least 1.6x: \(ratio >= 1.6 ? "met" : "not met")); "
-                    + "CPU of server + clients: \(String(format: "%.2f", one.run.serverCores + one.run.generatorCores)) cores with 1 tenant, "
-                    + "\(String(format: "%.2f", two.run.serverCores + two.run.generatorCores)) with 2; the machine busy "
-                    + "\(String(format: "%.2f", one.run.machine.busyCores)) of \(cores) cores with 1 tenant, so a ratio of at most "
-                    + "\(String(format: "%.2f", Double(cores) / one.run.machine.busyCores))x if all of it is CPU"
+                "2 tenants / 1 tenant, lifecycles/s: \(spread(two, 2, suffix: "x")) over \(two.count) round(s) "
+                    + "(goal: at least 1.6x: \(met == two.count ? "met" : met == 0 ? "not met" : "met in \(met) of \(two.count) rounds")); "
+                    + "with 1 tenant the machine is already busy \(spread(ones.map(\.run.machine.busyCores), 2)) of \(cores) cores "
+                    + "(server \(f(median(ones.map(\.run.serverCores)), 2)), clients \(f(median(ones.map(\.run.generatorCores)), 2))), "
+                    + "so were it all CPU the ratio could be at most \(spread(ones.map { Double(cores) / $0.run.machine.busyCores }, 2, suffix: "x"))"
             )
-            if let control = rows.first(where: { $0.tenants == 1 && $0.clients.count == 2 }) {
+            let controlLabel = labels.first { $0.contains("control") }
+            if let controlLabel {
+                let twoOverControl = ratios("2", over: { $0.label == controlLabel })
                 summary.append(
-                    "1 tenant driven by 2 clients / 1 tenant: \(String(format: "%.2f", control.total / one.total))x; "
-                        + "2 tenants / that: \(String(format: "%.2f", two.total / control.total))x (what the tenants' separate cores and files add)"
+                    "1 tenant driven by 2 clients / 1 tenant: \(spread(ratios(controlLabel), 2, suffix: "x")); "
+                        + "2 tenants / that: \(spread(twoOverControl, 2, suffix: "x")) (what separate tenants add to the same load)"
                 )
             }
         }
