@@ -131,6 +131,7 @@ struct TenantBench: AsyncParsableCommand {
                 + "server \(String(format: "%.2f", run.serverCores)) cores, clients \(String(format: "%.2f", run.generatorCores)) cores, "
                 + "machine busy \(String(format: "%.2f", run.machine.busyCores)) iowait \(String(format: "%.2f", run.machine.iowaitCores)) "
                 + "steal \(String(format: "%.2f", run.machine.stealCores)), disk flushes/lifecycle \(flushesPerLifecycle.map { String(format: "%.2f", $0) } ?? "?"), "
+                + "disk busy \(run.diskBusy.map { String(format: "%.0f%%", $0 * 100) } ?? "?"), "
                 + "server threads \(run.serverThreads.prefix(6).map { "\($0.name) \(String(format: "%.2f", $0.seconds / run.seconds))" }.joined(separator: ", ")), errors \(errors)"
                 + (run.figures.compactMap(\.firstError).first.map { " (\($0))" } ?? "")
         }
@@ -170,8 +171,8 @@ struct TenantBench: AsyncParsableCommand {
                 + "flushes: `/proc/diskstats`). The rows were run in turn, \(rounds.count) round(s); each figure is the median over "
                 + "the rounds (the range after it), each ratio taken within its round.",
             "",
-            "| tenants | lifecycles/s | vs 1 tenant | per client, min-max | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/s (per lifecycle) | p50 ms (worst client) | p99 ms (worst client) | errors |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| tenants | lifecycles/s | vs 1 tenant | per client, min-max | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/s (per lifecycle) | disk busy | p50 ms (worst client) | p99 ms (worst client) | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         func median(_ values: [Double]) -> Double {
             let sorted = values.sorted()
@@ -205,6 +206,7 @@ struct TenantBench: AsyncParsableCommand {
                     + "\(f(median(rows.map(\.run.generatorCores)), 2)) | \(spread(rows.map(\.run.machine.busyCores), 2)) | "
                     + "\(f(median(rows.map(\.run.machine.iowaitCores)), 2)), \(f(median(rows.map(\.run.machine.stealCores)), 2)) | "
                     + "\(f(median(rows.map { Double($0.run.flushes ?? 0) / $0.run.seconds }), 0)) (\(f(median(rows.map { $0.flushesPerLifecycle ?? 0 }), 2))) | "
+                    + "\(f(median(rows.map { ($0.run.diskBusy ?? 0) * 100 }), 0)) % | "
                     + "\(f(median(rows.map { Double($0.run.figures.map(\.p50).max() ?? 0) / 1e6 }), 1)) | "
                     + "\(f(median(rows.map { Double($0.run.figures.map(\.p99).max() ?? 0) / 1e6 }), 1)) | \(rows.map(\.errors).reduce(0, +)) |"
             )
@@ -531,6 +533,8 @@ extension GoLoad {
         let machine: MachineCPU.Delta
         /// Disk flushes over the window (of the disk holding the temporary folder), when known.
         let flushes: Int?
+        /// The share of the window that disk had I/O in flight, when known.
+        let diskBusy: Double?
         /// The server's busiest threads over the window: name and CPU seconds, busiest first.
         let serverThreads: [(name: String, seconds: Double)]
 
@@ -573,7 +577,7 @@ extension GoLoad {
         let serverStart = server.cpuSeconds()
         let machineStart = MachineCPU.sample()
         let disk = DiskFlushes(path: FileManager.default.temporaryDirectory.path)
-        let flushesStart = disk.count()
+        let diskStart = disk.sample()
         let threadsStart = ThreadCPU.sample(pid: server.pid)
         let generatorStart = running.map { ProcessCPU.seconds(pid: $0.process.processIdentifier) }
         for entry in running { entry.input.fileHandleForWriting.write(Data("go\n".utf8)) }
@@ -584,7 +588,7 @@ extension GoLoad {
         }
         let serverCPU = server.cpuSeconds() - serverStart
         let machine = MachineCPU.sample().since(machineStart)
-        let flushesEnd = disk.count()
+        let diskEnd = disk.sample()
         let threadsEnd = ThreadCPU.sample(pid: server.pid)
         let seconds = (clock.now - start).secondCount
         var figures: [Figures] = []
@@ -598,7 +602,8 @@ extension GoLoad {
         return Together(
             figures: figures, seconds: seconds, serverCPU: serverCPU, generatorCPU: generatorCPU,
             machine: MachineCPU.Delta(machine, seconds: seconds),
-            flushes: flushesStart.flatMap { start in flushesEnd.map { $0 - start } },
+            flushes: diskStart.flatMap { start in diskEnd.map { $0.flushes - start.flushes } },
+            diskBusy: diskStart.flatMap { start in diskEnd.map { Double($0.busyMilliseconds - start.busyMilliseconds) / 1000 / seconds } },
             serverThreads: threadsEnd.map { tid, end in (end.name, end.seconds - (threadsStart[tid]?.seconds ?? 0)) }
                 .sorted { $0.seconds > $1.seconds }
         )
@@ -658,13 +663,23 @@ struct DiskFlushes {
         device = (((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff), (dev & 0xff) | ((dev >> 12) & ~0xff))
     }
 
-    /// Flushes completed so far; nil when unknown.
-    func count() -> Int? {
+    /// Counters of the device so far.
+    struct Sample {
+        /// Flush requests completed.
+        var flushes: Int
+        /// Milliseconds with I/O in flight (iostat's %util over time).
+        var busyMilliseconds: Int
+    }
+
+    /// The device's counters; nil when unknown.
+    func sample() -> Sample? {
         guard let device, let stats = try? String(contentsOfFile: "/proc/diskstats", encoding: .utf8) else { return nil }
         for line in stats.split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard fields.count >= 19, UInt64(fields[0]) == device.major, UInt64(fields[1]) == device.minor else { continue }
-            return Int(fields[18])
+            guard fields.count >= 19, UInt64(fields[0]) == device.major, UInt64(fields[1]) == device.minor,
+                let flushes = Int(fields[18]), let busy = Int(fields[12])
+            else { continue }
+            return Sample(flushes: flushes, busyMilliseconds: busy)
         }
         return nil
     }
