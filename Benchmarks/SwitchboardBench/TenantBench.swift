@@ -168,7 +168,7 @@ struct TenantBench: AsyncParsableCommand {
                 + "in flight each (create, request agent, agent message, user message, close: 5 durable calls). All clients warm up "
                 + "\(warmup) s, then measure the same \(duration) s window; CPU is user+system over that window "
                 + "(`/proc/<pid>/stat`, the server and the sum of the clients; machine: `/proc/stat`, in cores of \(cores); disk "
-                + "flushes: `/proc/diskstats`). The rows were run in turn, \(rounds.count) round(s); each figure is the median over "
+                + "flushes, and busy: the share of the window with I/O in flight, from `/proc/diskstats`). The rows were run in turn, \(rounds.count) round(s); each figure is the median over "
                 + "the rounds (the range after it), each ratio taken within its round.",
             "",
             "| tenants | lifecycles/s | vs 1 tenant | per client, min-max | server CPU us/lifecycle | server cores | busiest server thread, cores | clients cores | machine busy cores | iowait, steal cores | disk flushes/s (per lifecycle) | disk busy | p50 ms (worst client) | p99 ms (worst client) | errors |",
