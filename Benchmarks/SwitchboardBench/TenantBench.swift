@@ -67,7 +67,7 @@ struct TenantBench: AsyncParsableCommand {
             let load = try GoLoad(binary: ServerProcess.buildGo("ttrpc-load"))
             let disk = DiskProbe.syncRates(folder: FileManager.default.temporaryDirectory)
             print("disk: \(disk.line)")
-            var rounds: [[BusyRow]] = []
+            var busyRounds: [[BusyRow]] = []
             for round in 1...repeats {
                 var rows: [BusyRow] = []
                 for count in busyCounts {
@@ -79,9 +79,9 @@ struct TenantBench: AsyncParsableCommand {
                         print("round \(round): \(rows.last!.line)")
                     }
                 }
-                rounds.append(rows)
+                busyRounds.append(rows)
             }
-            var (text, lines) = busyMarkdown(rounds)
+            var (text, lines) = busyMarkdown(busyRounds)
             text += "- disk (the temporary folder's): \(disk.line)\n"
             lines.append("disk: \(disk.line)")
             sections.append(text)
