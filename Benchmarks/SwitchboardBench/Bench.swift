@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-bench",
         abstract: "Switchboard's benchmarks; each writes its figures to a Markdown file.",
-        subcommands: [Run.self, GoClientBench.self, StoreBench.self, AgentStatusBench.self, LifecycleBench.self, RoutingBench.self, EventsBench.self, AuthBench.self, MemoryBench.self, Serve.self],
+        subcommands: [Run.self, GoClientBench.self, StoreBench.self, AgentStatusBench.self, LifecycleBench.self, RoutingBench.self, EventsBench.self, AuthBench.self, MemoryBench.self, TenantBench.self, Serve.self],
         defaultSubcommand: Run.self
     )
 }
@@ -53,12 +53,57 @@ struct Serve: AsyncParsableCommand {
             group.addTask { try await TenantSweeper(registry: tenants).run() }
             let address = try await server.listeningAddress
             FileHandle.standardOutput.write(Data("READY 127.0.0.1:\(address.port!)\n".utf8))
-            // Stop when the parent closes our standard input.
-            _ = FileHandle.standardInput.readDataToEndOfFile()
+            // Stop when the parent closes our standard input; a line `trim` gives the free heap
+            // back to the system first (for the parent to read the memory really in use).
+            while let line = readLine() {
+                if line == "trim" {
+                    _ = MallocTrim.call()
+                    FileHandle.standardOutput.write(Data("TRIMMED \(MallocTrim.inUseBytes() ?? -1)\n".utf8))
+                }
+            }
             server.beginGracefulShutdown()
             group.cancelAll()
             try? await group.waitForAll()
         }
+    }
+}
+
+/// glibc's `malloc_trim(0)` and `malloc_info` (not in Swift's Glibc module, found with dlsym): the
+/// free memory of every malloc arena returned to the system, so that the resident size counts
+/// what is in use, and the bytes malloc has handed out and not had back.
+enum MallocTrim {
+    private typealias Trim = @convention(c) (Int) -> Int32
+    private typealias Info = @convention(c) (Int32, UnsafeMutablePointer<FILE>?) -> Int32
+
+    /// Trims; false when this C library has no malloc_trim.
+    static func call() -> Bool {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return false }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        return true
+    }
+
+    /// Bytes in use: what the arenas hold from the system, less their free chunks, plus the
+    /// chunks mapped on their own (the totals that end `malloc_info`'s XML).
+    static func inUseBytes() -> Int? {
+        guard let symbol = dlsym(nil, "malloc_info") else { return nil }
+        var buffer: UnsafeMutablePointer<CChar>?
+        var size = 0
+        guard let file = open_memstream(&buffer, &size) else { return nil }
+        let status = unsafeBitCast(symbol, to: Info.self)(0, file)
+        fclose(file)
+        guard let buffer else { return nil }
+        let xml = String(cString: buffer)
+        free(buffer)
+        guard status == 0, let totals = xml.range(of: "</heap>", options: .backwards).map({ xml[$0.upperBound...] }) else { return nil }
+        // <total type="fast" count="0" size="0"/> ... <system type="current" size="1216512"/>
+        func figure(of element: String) -> Int? {
+            guard let tag = totals.range(of: element), let start = totals[tag.upperBound...].range(of: " size=\"") else { return nil }
+            return Int(totals[start.upperBound...].prefix { $0.isNumber })
+        }
+        guard let current = figure(of: "<system type=\"current\""), let fast = figure(of: "<total type=\"fast\""),
+            let rest = figure(of: "<total type=\"rest\""), let mapped = figure(of: "<total type=\"mmap\"")
+        else { return nil }
+        return current - fast - rest + mapped
     }
 }
 

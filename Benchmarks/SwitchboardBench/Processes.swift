@@ -8,23 +8,29 @@ final class ServerProcess {
     let port: Int
     private let process: Process
     private let input: Pipe
+    private let output: FileHandle
     /// A temporary folder removed when the server stops.
     private var scratch: URL?
 
-    private init(name: String, process: Process, input: Pipe, host: String, port: Int) {
+    private init(name: String, process: Process, input: Pipe, output: FileHandle, host: String, port: Int) {
         self.name = name
         self.process = process
         self.input = input
+        self.output = output
         self.host = host
         self.port = port
     }
 
-    static func start(name: String, goBinary: String?, database: String? = nil, swiftBinary: String? = nil) async throws -> ServerProcess {
+    /// Starts a server; `arguments` are added to the Swift server's `serve` (for example
+    /// `--idle-seconds 1`).
+    static func start(
+        name: String, goBinary: String?, database: String? = nil, swiftBinary: String? = nil, arguments: [String] = []
+    ) async throws -> ServerProcess {
         let process = Process()
         switch name {
         case "swift":
             process.executableURL = URL(fileURLWithPath: swiftBinary ?? CommandLine.arguments[0]).standardizedFileURL
-            process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? [])
+            process.arguments = ["serve", "--port", "0"] + (database.map { ["--database", $0] } ?? []) + arguments
         case "hook":
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
                 .deletingLastPathComponent().appendingPathComponent("switchboard-example-hook")
@@ -51,7 +57,9 @@ final class ServerProcess {
         guard text.hasPrefix("READY "),
             let address = try? HostAndPort(parsing: String(text.dropFirst("READY ".count)), field: "the READY line")
         else { throw BenchError("\(name) server said '\(text)'") }
-        return ServerProcess(name: name, process: process, input: input, host: "127.0.0.1", port: address.port)
+        return ServerProcess(
+            name: name, process: process, input: input, output: output.fileHandleForReading, host: "127.0.0.1", port: address.port
+        )
     }
 
     /// The server's process id.
@@ -60,6 +68,16 @@ final class ServerProcess {
     /// The server's CPU time (user + system), in seconds.
     func cpuSeconds() -> Double {
         ProcessCPU.seconds(pid: process.processIdentifier)
+    }
+
+    /// Asks this benchmark's Swift server (`serve`) to give its free heap back to the system
+    /// (glibc's `malloc_trim(0)`), waits until it has, and answers the bytes malloc says are in
+    /// use (nil when unknown). An older build's `serve` never answers.
+    func trimMemory() throws -> Int? {
+        input.fileHandleForWriting.write(Data("trim\n".utf8))
+        var lines = LineReader(handle: output)
+        guard let line = lines.next(), line.hasPrefix("TRIMMED ") else { throw BenchError("\(name) server did not trim its memory") }
+        return Int(line.dropFirst("TRIMMED ".count)).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     func stop() {
@@ -73,11 +91,12 @@ final class ServerProcess {
     /// ``stop()``), or in memory.
     /// `binary` is the `switchboard-bench` whose `serve` runs the server (another build's, to
     /// compare); this one when nil.
-    static func startSwitchboard(inMemory: Bool = false, binary: String? = nil) async throws -> ServerProcess {
+    /// `arguments` are added to its `serve`.
+    static func startSwitchboard(inMemory: Bool = false, binary: String? = nil, arguments: [String] = []) async throws -> ServerProcess {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
         let server = try await start(
             name: "swift", goBinary: nil, database: inMemory ? nil : folder.appendingPathComponent("switchboard.sqlite").path,
-            swiftBinary: binary
+            swiftBinary: binary, arguments: arguments
         )
         server.scratch = folder
         return server

@@ -7,6 +7,8 @@
 //	ttrpc-load echo ADDR [flags]       switchboard.testing.v1.EchoService/Echo
 //	ttrpc-load lifecycle ADDR [flags]  create, request agent, agent message, user message, close
 //
+// With --tenant ID, every call carries metadata switchboard-tenant: ID (the tenant it acts in).
+//
 // Build in GOPATH mode against Debian's golang-github-containerd-ttrpc-dev:
 //
 //	GO111MODULE=off GOPATH=$PWD/Benchmarks/go:/usr/share/gocode go build ttrpc-load
@@ -52,7 +54,7 @@ type Result struct {
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: ttrpc-load check|echo|lifecycle HOST:PORT [--in-flight N] [--warmup S] [--duration S] [--payload BYTES]")
+		fmt.Fprintln(os.Stderr, "usage: ttrpc-load check|echo|lifecycle HOST:PORT [--in-flight N] [--warmup S] [--duration S] [--payload BYTES] [--tenant ID]")
 		os.Exit(2)
 	}
 	mode, address := os.Args[1], os.Args[2]
@@ -61,6 +63,7 @@ func main() {
 	warmup := flags.Float64("warmup", 2, "seconds before measuring")
 	duration := flags.Float64("duration", 5, "measured seconds")
 	payload := flags.Int("payload", 100, "echo payload bytes")
+	tenant := flags.String("tenant", "", "the tenant every call acts in (metadata switchboard-tenant); none: the server's default")
 	ready := flags.Bool("ready-line", false, "print READY after the warm-up and wait for a line on standard input before measuring (the parent samples the server's CPU between)")
 	flags.Parse(os.Args[3:])
 
@@ -132,6 +135,12 @@ func main() {
 	latencies := make([][]int64, *inFlight)
 	var wg sync.WaitGroup
 	ctx := context.Background()
+	if *tenant != "" {
+		// Read-only once made: every call copies it into its request.
+		md := ttrpc.MD{}
+		md.Set("switchboard-tenant", *tenant)
+		ctx = ttrpc.WithMetadata(ctx, md)
+	}
 	for worker := 0; worker < *inFlight; worker++ {
 		wg.Add(1)
 		go func(worker int) {
