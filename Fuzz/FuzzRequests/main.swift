@@ -60,6 +60,11 @@ let requestTypes: [MethodDescriptor: any ProtoMessage.Type] = [
     SessionService.Method.SubmitRating.descriptor: SessionService.Method.SubmitRating.Input.self,
     SessionService.Method.ListGroups.descriptor: SessionService.Method.ListGroups.Input.self,
     SessionService.Method.WatchSession.descriptor: SessionService.Method.WatchSession.Input.self,
+    TenantService.Method.CreateTenant.descriptor: TenantService.Method.CreateTenant.Input.self,
+    TenantService.Method.GetTenant.descriptor: TenantService.Method.GetTenant.Input.self,
+    TenantService.Method.ListTenants.descriptor: TenantService.Method.ListTenants.Input.self,
+    TenantService.Method.UpdateTenant.descriptor: TenantService.Method.UpdateTenant.Input.self,
+    TenantService.Method.DeleteTenant.descriptor: TenantService.Method.DeleteTenant.Input.self,
 ]
 
 func checkRoundTrip<M: ProtoMessage>(_: M.Type, _ payload: [UInt8], _ method: MethodDescriptor) {
