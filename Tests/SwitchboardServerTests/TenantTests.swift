@@ -250,6 +250,43 @@ struct TenantTests {
         }
     }
 
+    @Test("one tenant's slow hook does not slow another tenant: its routing waits, the other's calls go on")
+    func slowHookIsolation() async throws {
+        let hook = GatedHook()
+        try await withTestServer(hook: hook) { server in
+            let admin = server.makeClient()
+            _ = try await admin.tenantClient.createTenant(CreateTenantRequest(id: "slow"))
+            _ = try await admin.tenantClient.createTenant(CreateTenantRequest(id: "fast"))
+            _ = try await Self.populate(server, tenant: "slow", agent: "alice", group: "g")
+            _ = try await Self.populate(server, tenant: "fast", agent: "alice", group: "g")
+            let slow = server.makeClient(tenant: "slow")
+            var settings = try await slow.settings.getSettings(GetSettingsRequest())
+            settings.settings?.allocation = Settings.Allocation(
+                policy: .businessServer, hookAddress: "127.0.0.1:9", hookDeadlineMs: 30_000, fallback: .automatic
+            )
+            _ = try await slow.settings.updateSettings(UpdateSettingsRequest(expectedVersion: settings.version, settings: settings.settings))
+            let waiting = try await slow.sessions.createSession(CreateSessionRequest(userID: "waits"))
+            let routing = Task { try await slow.sessions.requestAgent(RequestAgentRequest(sessionID: waiting.id)) }
+            try await eventually { hook.waiting }
+            // The hook holds the slow tenant's routing; the fast tenant's whole lifecycle goes on.
+            let fast = server.makeClient(tenant: "fast")
+            let start = ContinuousClock.now
+            for index in 0..<20 {
+                let session = try await fast.sessions.createSession(CreateSessionRequest(userID: "u\(index)"))
+                let routed = try await fast.sessions.requestAgent(RequestAgentRequest(sessionID: session.id))
+                #expect(routed.state == .active)
+                _ = try await fast.sessions.closeSession(CloseSessionRequest(sessionID: session.id))
+            }
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(hook.waiting, "the slow tenant's hook call was still pending")
+            // The slow tenant's other calls are not held either.
+            _ = try await slow.agents.getAgent(GetAgentRequest(id: "alice"))
+            hook.release()
+            #expect(try await routing.value.state != .unspecified)
+            for client in [admin, slow, fast] { await client.close() }
+        }
+    }
+
     @Test("TenantService: bad ids and names, taken ids, unknown tenants, and default cannot be deleted")
     func management() async throws {
         try await withTestServer { server in
@@ -445,4 +482,33 @@ private final class LoadCounters: Sendable {
     let stop = Atomic<Bool>(false)
     let outcomes = Mutex<[RPCError.Code?: Int]>([:])
     let defaultOK = Atomic<Int>(0)
+}
+
+/// A business server's hook that holds every call until released.
+private final class GatedHook: AllocationHook {
+    private let state = Mutex<(waiting: Bool, gate: [CheckedContinuation<Void, Never>], open: Bool)>((false, [], false))
+
+    var waiting: Bool { state.withLock { $0.waiting } }
+
+    func allocate(_ query: AllocationQuery) async -> RoutingState.HookAnswer {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { state in
+                if state.open { return true }
+                state.waiting = true
+                state.gate.append(continuation)
+                return false
+            }
+            if open { continuation.resume() }
+        }
+        return .automatic
+    }
+
+    func release() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.gate = [] }
+            return state.gate
+        }
+        for waiter in waiters { waiter.resume() }
+    }
 }
