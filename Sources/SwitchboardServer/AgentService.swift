@@ -2,7 +2,7 @@ import SwitchboardCore
 public import SwitchboardProto
 public import SwitchboardRPC
 public import SwitchboardServices
-public import SwitchboardStore
+import SwitchboardStore
 
 /// Serves `switchboard.v1.AgentService`: agents, their status and groups (changes go through the
 /// engine, lists are read from the store), and the calls agent desks make on an agent's behalf.
@@ -20,7 +20,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.displayName, field: "display_name")
         if let limit = request.maxSessions {
@@ -33,7 +32,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         var maxSessions: Int?? = nil
         if let name = request.displayName {
@@ -57,7 +55,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let id = try context.actingAgent(request.id, field: "id")
         try AgentRules.validateID(id, field: "id")
         return Agent(try await engine.agent(id: id))
@@ -66,7 +63,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func listAgents(request: ListAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
-        let engine = tenant.engine
         let store = tenant.store
         let page = try await store.agents(try PageRequest(size: request.pageSize, token: request.pageToken))
         return ListAgentsResponse(page.map(Agent.init))
@@ -76,7 +72,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try await engine.deleteAgent(id: request.id)
         return DeleteAgentResponse()
@@ -86,7 +81,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let id = try context.actingAgent(request.id, field: "id")
         try AgentRules.validateID(id, field: "id")
         let status: AgentProfile.Status
@@ -106,7 +100,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.name, field: "name")
         return Group(try await engine.createGroup(id: request.id, name: request.name))
@@ -116,7 +109,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try AgentRules.validateName(request.name, field: "name")
         return Group(try await engine.renameGroup(id: request.id, name: request.name))
@@ -125,7 +117,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func getGroup(request: GetGroupRequest, context: ServerContext) async throws -> Group {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
-        let engine = tenant.engine
         let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         return Group(try await store.group(id: request.id))
@@ -135,7 +126,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.id, field: "id")
         try await engine.deleteGroup(id: request.id)
         return DeleteGroupResponse()
@@ -144,7 +134,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func listGroups(request: ListGroupsRequest, context: ServerContext) async throws -> ListGroupsResponse {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
-        let engine = tenant.engine
         let store = tenant.store
         let page = try await store.groups(try PageRequest(size: request.pageSize, token: request.pageToken))
         return ListGroupsResponse(groups: page.items.map(Group.init), nextPageToken: page.nextToken)
@@ -154,7 +143,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.groupID, field: "group_id")
         try AgentRules.validateID(request.agentID, field: "agent_id")
         return Group(try await engine.addMember(groupID: request.groupID, agentID: request.agentID))
@@ -164,7 +152,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.groupID, field: "group_id")
         try AgentRules.validateID(request.agentID, field: "agent_id")
         return Group(try await engine.removeMember(groupID: request.groupID, agentID: request.agentID))
@@ -173,7 +160,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
     public func listGroupAgents(request: ListGroupAgentsRequest, context: ServerContext) async throws -> ListAgentsResponse {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
-        let engine = tenant.engine
         let store = tenant.store
         try AgentRules.validateID(request.groupID, field: "group_id")
         let page = try await store.groupAgents(
@@ -188,7 +174,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         return Session(try await engine.accept(agentID: agentID, sessionID: request.sessionID))
     }
@@ -197,7 +182,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         try SessionRules.validateText(request.text, field: "text")
         return Message(try await engine.agentMessage(agentID: agentID, sessionID: request.sessionID, text: request.text))
@@ -207,7 +191,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         return Session(try await engine.close(sessionID: request.sessionID, byAgent: agentID))
     }
@@ -216,7 +199,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         let target: RoutingState.TransferTarget
         switch request.target {
@@ -236,7 +218,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let agentID = try validate(request.agentID, request.sessionID, context)
         return Session(try await engine.inviteRating(agentID: agentID, sessionID: request.sessionID))
     }
@@ -245,7 +226,6 @@ public struct AgentServiceImplementation: AgentService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         let agentID = try context.actingAgent(request.agentID)
         try AgentRules.validateID(agentID, field: "agent_id")
         let pageRequest = try PageRequest(

@@ -2,7 +2,7 @@ import SwitchboardCore
 public import SwitchboardProto
 public import SwitchboardRPC
 public import SwitchboardServices
-public import SwitchboardStore
+import SwitchboardStore
 
 /// The rules of session inputs; the limits themselves are ``TextLimits``.
 enum SessionRules {
@@ -33,7 +33,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try AgentRules.validateID(request.userID, field: "user_id")
         try TextLimits.checkAttributes(request.attributes)
         try TextLimits.channel.check(request.channel, field: "channel")
@@ -44,7 +43,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         try SessionRules.validateText(request.text, field: "text")
         return Message(try await engine.userMessage(sessionID: request.sessionID, text: request.text))
@@ -54,7 +52,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         if !request.groupID.isEmpty { try AgentRules.validateID(request.groupID, field: "group_id") }
         return Session(try await engine.requestAgent(sessionID: request.sessionID, groupID: request.groupID.isEmpty ? nil : request.groupID))
@@ -64,7 +61,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         return Session(try await engine.session(id: request.sessionID))
     }
@@ -91,7 +87,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         guard let position = try await engine.queuePosition(sessionID: request.sessionID) else {
             return QueuePosition(sessionID: request.sessionID, queued: false)
@@ -106,7 +101,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         return Session(try await engine.close(sessionID: request.sessionID, byAgent: nil))
     }
@@ -115,7 +109,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         try SessionRules.validateSessionID(request.sessionID)
         try TextLimits.ratingComment.check(request.comment, field: "comment")
         let session = try await engine.submitRating(sessionID: request.sessionID, score: Int(request.score), comment: request.comment)
@@ -144,7 +137,6 @@ public struct SessionServiceImplementation: SessionService.ServiceProtocol {
         let tenant = try await tenants.enter(context)
         defer { tenants.leave(tenant) }
         let engine = tenant.engine
-        let store = tenant.store
         // A menu entry takes at most 939 bytes of the answer, so even 1000 per page (the most) fit 1 MiB.
         let pageRequest = try PageRequest(size: request.pageSize, token: request.pageToken)
         let menu = await engine.groupMenu()

@@ -2,7 +2,7 @@ import SwitchboardCore
 public import SwitchboardProto
 public import SwitchboardRPC
 public import SwitchboardServices
-public import SwitchboardStore
+import SwitchboardStore
 
 /// Serves `switchboard.v1.SettingsService`: the versioned settings document, held by the engine
 /// (which applies changes to later decisions at once) and stored before each answer.

@@ -1,7 +1,7 @@
 public import Logging
 public import SwitchboardRPC
 import SwitchboardServices
-public import SwitchboardStore
+import SwitchboardStore
 public import ServiceLifecycle
 
 /// Runs `body` every `interval` until the task is cancelled or a graceful shutdown begins; either
