@@ -54,9 +54,6 @@ public actor SwitchboardEngine {
     /// The latest closed sessions, newest last: they left the routing core, and a read or a
     /// rating right after the close must see them even before their commit is readable.
     private var recentlyClosed = RecentRecords(capacity: 1024)
-    /// The tenant's quotas and id, kept across reloads of the state.
-    private var quotas: TenantQuotas
-    private var tenantID: String?
 
     /// Loads the state from `store`; timers that expired while the server was down fire at once.
     public init(
@@ -68,8 +65,8 @@ public actor SwitchboardEngine {
         self.hook = hook
         self.logger = logger
         self.state = try RoutingState(settings: SwitchboardSettings(), agents: [], groups: [:])
-        self.quotas = quotas
-        self.tenantID = tenantID
+        state.quotas = quotas
+        state.tenantID = tenantID
         try await load()
         // A crash between a change and the assignments it allowed (a raised limit is committed
         // before the queued sessions it lets in) leaves queued sessions next to free capacity:
@@ -90,6 +87,7 @@ public actor SwitchboardEngine {
         for (profile, _, _) in loaded.agents {
             for group in profile.groupIDs { members[group, default: []].insert(profile.id) }
         }
+        let (quotas, tenantID) = (state.quotas, state.tenantID)
         state = try RoutingState(
             settings: settings,
             agents: loaded.agents.map {
@@ -106,6 +104,7 @@ public actor SwitchboardEngine {
             profiles: loaded.agents.map(\.profile),
             groupInfo: loaded.groups
         )
+        // The tenant's, not the database's: kept across reloads.
         state.quotas = quotas
         state.tenantID = tenantID
         logger.info(
@@ -413,13 +412,10 @@ public actor SwitchboardEngine {
 
     // MARK: Tenant
 
-    /// Sets the tenant's quotas of agents and open sessions (named after `tenantID` in errors);
-    /// lowered quotas refuse new agents and sessions beyond them and keep those that exist.
-    public func setQuotas(_ quotas: TenantQuotas, tenantID: String) {
-        self.quotas = quotas
-        self.tenantID = tenantID
+    /// Sets the tenant's quotas of agents and open sessions; lowered quotas refuse new agents
+    /// and sessions beyond them and keep those that exist.
+    public func setQuotas(_ quotas: TenantQuotas) {
         state.quotas = quotas
-        state.tenantID = tenantID
     }
 
     /// What the tenant uses: agents, sessions not closed, sessions queued.

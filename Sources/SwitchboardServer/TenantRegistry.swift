@@ -25,10 +25,10 @@ public final class TenantRuntime: Sendable {
         self.ownsStore = ownsStore
         timers = tick.map { tick in
             Task {
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: tick) } catch { return }
-                await engine.fireDueTimers()
-            }
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: tick) } catch { return }
+                    await engine.fireDueTimers()
+                }
             }
         }
     }
@@ -217,22 +217,30 @@ public final class TenantRegistry: Sendable {
     /// Tenant `id` awake: at once if it is, else once woken (one wake for concurrent callers).
     /// Calls go through ``enter(_:watching:)``, which counts them; this is for the server itself.
     public func awake(_ id: String) async throws(SwitchboardError) -> TenantRuntime {
-        let next: Result<Task<TenantRuntime, any Error>, SwitchboardError> = state.withLock { state in
+        enum Next {
+            case ready(TenantRuntime)
+            case waiting(Task<TenantRuntime, any Error>)
+        }
+        let next: Result<Next, SwitchboardError> = state.withLock { state in
             guard !state.stopped, let entry = state.entries[id] else {
                 return .failure(SwitchboardError(.notFound, "tenant '\(id)' does not exist"))
             }
             switch entry.phase {
             case .awake(let runtime):
-                return .success(Task { runtime })
+                return .success(.ready(runtime))
             case .waking(let task):
-                return .success(task)
+                return .success(.waiting(task))
             case .asleep(_, _, let stopping):
                 let task = Task { [self] in try await self.wake(entry.record, after: stopping) }
                 state.entries[id]?.phase = .waking(task)
-                return .success(task)
+                return .success(.waiting(task))
             }
         }
-        let task = try next.get()
+        let task: Task<TenantRuntime, any Error>
+        switch try next.get() {
+        case .ready(let runtime): return runtime
+        case .waiting(let waiting): task = waiting
+        }
         do {
             return try await task.value
         } catch {
@@ -379,9 +387,11 @@ public final class TenantRegistry: Sendable {
         state.withLock { state in state.entries.values.map(\.record) }.sorted { $0.id < $1.id }
     }
 
-    /// Creates a tenant (asleep until its first call).
-    public func create(_ record: TenantRecord) async throws(SwitchboardError) -> TenantRecord {
-        try TenantRules.validateID(record.id)
+    /// Creates a tenant (asleep until its first call), created now by the registry's clock; an
+    /// empty display name is the id.
+    public func create(id: String, displayName: String, quotas: TenantQuotas) async throws(SwitchboardError) -> TenantRecord {
+        try TenantRules.validateID(id)
+        let record = TenantRecord(id: id, displayName: displayName.isEmpty ? id : displayName, quotas: quotas, createdAt: clock.now())
         try TenantRules.validateName(record.displayName)
         try record.quotas.validate()
         if state.withLock({ $0.entries[record.id] != nil }) {
@@ -423,7 +433,7 @@ public final class TenantRegistry: Sendable {
             if case .awake(let runtime) = entry.phase { return runtime }
             return nil
         }
-        await runtime?.engine.setQuotas(record.quotas, tenantID: id)
+        await runtime?.engine.setQuotas(record.quotas)
         return record
     }
 

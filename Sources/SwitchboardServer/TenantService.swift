@@ -16,13 +16,9 @@ public struct TenantServiceImplementation: TenantService.ServiceProtocol {
     }
 
     public func createTenant(request: CreateTenantRequest, context: ServerContext) async throws -> Tenant {
-        try TenantRules.validateID(request.id)
-        let name = request.displayName.isEmpty ? request.id : request.displayName
-        let record = TenantRecord(
-            id: request.id, displayName: name, quotas: TenantQuotas(request.quotas ?? TenantQuotas_()),
-            createdAt: SystemWallClock().now()
+        let created = try await tenants.create(
+            id: request.id, displayName: request.displayName, quotas: TenantQuotas(request.quotas ?? TenantQuotas_())
         )
-        let created = try await tenants.create(record)
         context.logger.info("tenant created", metadata: ["tenant": "\(created.id)"])
         return Tenant(created)
     }

@@ -33,7 +33,8 @@ public struct TenantQuotas: Sendable, Hashable {
         }
     }
 
-    /// `RESOURCE_EXHAUSTED` when `count` more would pass quota `name` of `limit` (0: none).
+    /// `RESOURCE_EXHAUSTED` when `current` is already at quota `name`'s `limit` (0: none), so one
+    /// more would pass it.
     static func check(_ name: String, limit: Int, current: Int, tenant: String?) throws(SwitchboardError) {
         guard limit > 0, current >= limit else { return }
         let whose = tenant.map { "tenant '\($0)'" } ?? "this tenant"
