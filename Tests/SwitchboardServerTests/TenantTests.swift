@@ -220,12 +220,12 @@ struct TenantTests {
                     for try await _ in q.sessions.watchSession(WatchSessionRequest(sessionID: first.id)) {}
                 }
             }
-            try await eventually { try await admin.tenantClient.getTenant(GetTenantRequest(id: "q")).usage?.watchers == 1 }
+            #expect(try await eventually { try await admin.tenantClient.getTenant(GetTenantRequest(id: "q")).usage?.watchers == 1 })
             await expectExhausted("max_watchers") {
                 for try await _ in q.agents.watchAgent(WatchAgentRequest(agentID: "a1")) { return }
             }
             watch.cancel()
-            try await eventually { try await admin.tenantClient.getTenant(GetTenantRequest(id: "q")).usage?.watchers == 0 }
+            #expect(try await eventually { try await admin.tenantClient.getTenant(GetTenantRequest(id: "q")).usage?.watchers == 0 })
             // Closing frees a place; a raised quota applies at once.
             _ = try await q.sessions.closeSession(CloseSessionRequest(sessionID: first.id))
             _ = try await q.sessions.createSession(CreateSessionRequest(userID: "u2"))
@@ -267,7 +267,7 @@ struct TenantTests {
             _ = try await slow.settings.updateSettings(UpdateSettingsRequest(expectedVersion: settings.version, settings: settings.settings))
             let waiting = try await slow.sessions.createSession(CreateSessionRequest(userID: "waits"))
             let routing = Task { try await slow.sessions.requestAgent(RequestAgentRequest(sessionID: waiting.id)) }
-            try await eventually { hook.waiting }
+            #expect(try await eventually { hook.waiting })
             // The hook holds the slow tenant's routing; the fast tenant's whole lifecycle goes on.
             let fast = server.makeClient(tenant: "fast")
             let start = ContinuousClock.now
@@ -370,7 +370,7 @@ struct TenantTests {
             return try await Self.populate(server, tenant: "r", agent: "alice", group: "g")
         }
         // A deletion cut short after the catalog forgot the tenant: its file stays behind.
-        FileManager.default.createFile(atPath: tenantsFolder + "/gone.sqlite", contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: tenantsFolder + "/gone.sqlite", contents: Data("x".utf8)))
         try await withTestServer(database: catalog) { server in
             #expect(!FileManager.default.fileExists(atPath: tenantsFolder + "/gone.sqlite"))
             let admin = server.makeClient()
@@ -405,7 +405,7 @@ struct TenantTests {
             let watcher = Task { () -> RPCError.Code? in
                 await code(d.sessions.watchSession(WatchSessionRequest(sessionID: sessionID, afterSequence: 1_000)))
             }
-            try await eventually { try await operatorClient.tenantClient.getTenant(GetTenantRequest(id: "d")).usage?.watchers == 1 }
+            #expect(try await eventually { try await operatorClient.tenantClient.getTenant(GetTenantRequest(id: "d")).usage?.watchers == 1 })
             let load = LoadCounters()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<8 {
@@ -430,7 +430,7 @@ struct TenantTests {
                     }
                     await other.close()
                 }
-                try await eventually { load.outcomes.withLock { $0[nil, default: 0] } >= 50 }
+                #expect(try await eventually { load.outcomes.withLock { $0[nil, default: 0] } >= 50 })
                 _ = try await operatorClient.tenantClient.deleteTenant(DeleteTenantRequest(id: "d"))
                 try await Task.sleep(for: .milliseconds(200))
                 load.stop.store(true, ordering: .relaxed)
