@@ -53,8 +53,10 @@ public final class SwitchboardStore: Sendable {
             // file to WAL, after `prepareDatabase`: commits were then not synced, and an
             // acknowledged change could be lost to a power failure (not to a crash of the
             // process). The writer is set back to FULL, and checked.
-            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            let synchronous = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            let synchronous = try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
             guard synchronous == Self.synchronousFull else {
                 throw SwitchboardError(.unavailable, "SQLite refused synchronous = FULL (it is \(synchronous.map(String.init) ?? "unknown"))")
             }

@@ -24,14 +24,18 @@ public struct TenantFiles: Sendable {
     /// Where tenant `id` keeps its data (`default`'s is the catalog's, never asked here).
     public func location(of id: String) -> SwitchboardStore.Location {
         guard let folder else { return .inMemory }
-        return .file(folder + "/" + id + ".sqlite")
+        return .file(Self.path(of: id, in: folder))
+    }
+
+    private static func path(of id: String, in folder: String) -> String {
+        folder + "/" + id + ".sqlite"
     }
 
     /// Removes tenant `id`'s files (the database and its log); missing ones are fine.
     public func remove(_ id: String) throws(SwitchboardError) {
         guard let folder else { return }
         for suffix in ["", "-wal", "-shm"] {
-            let path = folder + "/" + id + ".sqlite" + suffix
+            let path = Self.path(of: id, in: folder) + suffix
             do {
                 if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
             } catch {
