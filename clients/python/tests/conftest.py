@@ -50,3 +50,19 @@ def server(tmp_path):
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's PostgreSQL cluster (`pg_cluster.PostgresCluster`, fast mode); each test takes a new empty
+    database with `postgres.make_database()`. Skips the test when PostgreSQL is not installed, except on CI
+    (`CI=true`), where that is a failure."""
+    import pg_cluster
+
+    if not pg_cluster.available():
+        message = pg_cluster.NOT_INSTALLED
+        if pg_cluster.required():
+            pytest.fail(message)
+        pytest.skip(message)
+    with pg_cluster.PostgresCluster() as cluster:
+        yield cluster
