@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libprotobuf-c from the system (Debian: libprotobuf-c-dev).
@@ -81,7 +82,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // SQLite persistence (GRDB): migrations, records, group commit.
+        // Persistence behind one store protocol: SQLite (GRDB, the embedded default) and
+        // PostgreSQL (postgres-nio): migrations, records, group commit.
         .target(
             name: "SwitchboardStore",
             dependencies: [
@@ -90,6 +92,9 @@ let package = Package(
                 // The SQLite C API, for the hot-path writes' direct bindings (StoreRecord.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -254,7 +259,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardStoreTests",
-            dependencies: ["SwitchboardStore", "SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SwitchboardStore", "SwitchboardCore", "SwitchboardTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             // Databases made by earlier versions (see Fixtures/README.md).
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port; 0 picks one, printed as READY <address>.")
     var port = 0
 
-    @Option(help: "Database file; in memory when not given.")
+    @Option(help: "Database: a SQLite file or a postgres:// URL; SQLite in memory when not given.")
     var database: String?
 
     @Option(help: "Seconds a tenant stays awake with nothing to do.")
@@ -37,11 +37,11 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
-        let location: SwitchboardStore.Location = database.map { .file($0) } ?? .inMemory
-        let store = try SwitchboardStore(location: location)
+        let location = try database.map { try StoreLocation(parsing: $0) } ?? .sqliteInMemory
+        let backend = try await location.openBackend(logger: logger)
         let hookLogger = logger
         let tenants = try await TenantRegistry(
-            catalog: store, files: TenantFiles(beside: location), hook: { _ in NetworkAllocationHook(logger: hookLogger) },
+            backend: backend, hook: { _ in NetworkAllocationHook(logger: hookLogger) },
             idleAfter: .seconds(idleSeconds), logger: logger
         )
         let server = SwitchboardServer.makeServer(

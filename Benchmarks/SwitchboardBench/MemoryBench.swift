@@ -75,7 +75,7 @@ struct MemoryBench: AsyncParsableCommand {
     private func fill(database: String) async throws {
         var logger = Logger(label: "bench.memory")
         logger.logLevel = .warning
-        let store = try SwitchboardStore(location: .file(database))
+        let store = try SQLiteStore(location: .file(database))
         defer { store.close() }
         let engine = try await SwitchboardEngine(store: store, logger: logger)
         let agents = (0..<10).map { "agent-\($0)" }

@@ -25,7 +25,7 @@ struct StoreBench: AsyncParsableCommand {
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-store-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SwitchboardStore(location: inMemory ? .inMemory : .file(folder.appendingPathComponent("switchboard.sqlite").path))
+        let store = try SQLiteStore(location: inMemory ? .inMemory : .file(folder.appendingPathComponent("switchboard.sqlite").path))
         defer { store.close() }
         let agents = (0..<16).map { "agent-\($0)" }
         let start = Timestamp(milliseconds: 1_800_000_000_000)
@@ -54,7 +54,7 @@ struct StoreBench: AsyncParsableCommand {
         try markdown.write(toFile: output, atomically: true, encoding: .utf8)
     }
 
-    static func drive(_ store: SwitchboardStore, count: Int, inFlight: Int, agents: [String], offset: Int) async throws {
+    static func drive(_ store: any SwitchboardStore, count: Int, inFlight: Int, agents: [String], offset: Int) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<inFlight {
                 group.addTask {
@@ -70,7 +70,7 @@ struct StoreBench: AsyncParsableCommand {
     }
 
     /// One lifecycle's writes, call by call, as the engine stores them.
-    static func lifecycle(_ store: SwitchboardStore, number: Int, agent: String) async throws {
+    static func lifecycle(_ store: any SwitchboardStore, number: Int, agent: String) async throws {
         let now = Timestamp(milliseconds: 1_800_000_000_000 + Int64(number))
         let id = String(format: "s-%012d", number)
         var session = SessionRecord(id: id, userID: "user-\(number)", channel: "", attributes: [:], createdAt: now)

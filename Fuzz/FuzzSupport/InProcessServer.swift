@@ -20,7 +20,7 @@ public final class InProcessServer: @unchecked Sendable {
     /// The server-streaming methods among them (their calls are not answered until they end).
     public let streamingMethods: Set<MethodDescriptor>
     private let router: RPCRouter
-    private let store: SwitchboardStore
+    private let backend: SQLiteBackend
     private let engine: SwitchboardEngine
     private let clock = FuzzClock()
     private let logger: Logger
@@ -41,9 +41,9 @@ public final class InProcessServer: @unchecked Sendable {
         var logger = Logger(label: "switchboard.fuzz")
         logger.logLevel = .critical
         self.logger = logger
-        store = try SwitchboardStore(location: .inMemory, clock: clock)
+        backend = try await SQLiteBackend(location: .inMemory, clock: clock)
         let tenants = try await TenantRegistry(
-            catalog: store, files: TenantFiles(beside: .inMemory), hook: { _ in FuzzHook() }, clock: clock, tick: nil,
+            backend: backend, hook: { _ in FuzzHook() }, clock: clock, tick: nil,
             logger: logger
         )
         let engine = try await tenants.awake(TenantRules.defaultID).engine
@@ -76,7 +76,7 @@ public final class InProcessServer: @unchecked Sendable {
     }
 
     deinit {
-        store.close()
+        backend.catalog.close()
     }
 
     /// A new connection to the server.

@@ -149,13 +149,13 @@ extension ServerContext {
 /// Reloads the API keys from the store at a steady interval, so keys created or revoked by the
 /// offline `switchboard-server keys` command (another process) take effect while the server runs.
 public struct APIKeyRefresher: Service {
-    private let store: SwitchboardStore
+    private let store: any SwitchboardStore
     private let keys: APIKeyRing
     private let interval: Duration
     private let logger: Logger
 
     /// Creates a refresher reloading `keys` from `store` every `interval`.
-    public init(store: SwitchboardStore, keys: APIKeyRing, interval: Duration = .seconds(2), logger: Logger) {
+    public init(store: any SwitchboardStore, keys: APIKeyRing, interval: Duration = .seconds(2), logger: Logger) {
         self.store = store
         self.keys = keys
         self.interval = interval

@@ -54,10 +54,15 @@ public actor SwitchboardEngine {
     /// The latest closed sessions, newest last: they left the routing core, and a read or a
     /// rating right after the close must see them even before their commit is readable.
     private var recentlyClosed = RecentRecords(capacity: 1024)
+    /// Whether memory may be ahead of the database: a commit failed and the reload after it
+    /// failed too (the database is away). Commands reload first; nothing is stored until then.
+    private var stale = false
+    /// The reload in progress, which every failed commit and stale command waits for.
+    private var reloading: Task<Void, Never>?
 
     /// Loads the state from `store`; timers that expired while the server was down fire at once.
     public init(
-        store: SwitchboardStore, clock: any WallClock = SystemWallClock(), hook: (any AllocationHook)? = nil,
+        store: any SwitchboardStore, clock: any WallClock = SystemWallClock(), hook: (any AllocationHook)? = nil,
         logger: Logger = Logger(label: "switchboard.engine"), quotas: TenantQuotas = .unlimited, tenantID: String? = nil
     ) async throws(SwitchboardError) {
         self.store = EngineStore(store: store)
@@ -116,6 +121,11 @@ public actor SwitchboardEngine {
     /// Carries out a decision's actions: stores them in one transaction and waits for the commit,
     /// then publishes the events and ends the watches of finished sessions.
     private func commit(_ actions: RoutingActions) async throws(SwitchboardError) {
+        guard !stale else {
+            // Decided on a state that may not be the database's: dropped, and reloaded.
+            await reload()
+            throw SwitchboardError(.unavailable, "storage failed: the state is being reloaded from the database; retry")
+        }
         for session in actions.sessions.values where session.state == .closed { recentlyClosed.insert(session) }
         // Queued here, on the actor, before it suspends: commits follow the decisions' order.
         let queued = store.enqueue(actions)
@@ -123,11 +133,8 @@ public actor SwitchboardEngine {
             try await queued.committed()
         } catch {
             logger.error("commit failed; reloading the state from the database", metadata: ["error": "\(error)"])
-            do {
-                try await load()
-            } catch {
-                logger.critical("reloading the state failed", metadata: ["error": "\(error)"])
-            }
+            stale = true
+            await reload()
             throw error
         }
         // Published only once stored: a watcher that misses them live finds them in the store.
@@ -135,11 +142,39 @@ public actor SwitchboardEngine {
         for (id, last) in actions.finishedSessions { hub.finish(.session(id), after: last) }
     }
 
+    /// Reloads the state from the database (the source of truth) after a failed commit, once for
+    /// every caller waiting; then lets the store take checked writes again. While the database
+    /// is away the state stays ``stale``, and the next command tries again.
+    private func reload() async {
+        if let reloading {
+            await reloading.value
+            return
+        }
+        let task = Task {
+            do {
+                try await self.load()
+                self.recovered()
+            } catch {
+                self.logger.critical("reloading the state failed; the next command tries again", metadata: ["error": "\(error)"])
+            }
+        }
+        reloading = task
+        await task.value
+        reloading = nil
+    }
+
+    private func recovered() {
+        stale = false
+        store.store.resumeAfterReload()
+        logger.notice("state reloaded from the database")
+    }
+
     /// Runs one command on the routing state at the current time, carries out its actions, and
     /// answers as it decided.
     private func apply<T>(
         _ command: (inout RoutingState, Timestamp) throws(SwitchboardError) -> RoutingDecision<T>
     ) async throws(SwitchboardError) -> T {
+        if stale { await reload() }
         let decision = try command(&state, clock.now())
         try await commit(decision.actions)
         return decision.answer

@@ -12,10 +12,10 @@ struct EngineStore: Sendable {
         var settings: SwitchboardSettings
         var settingsVersion: Int64
         var settingsUpdatedAt: Timestamp
-        var state: SwitchboardStore.LoadedState
+        var state: LoadedStoreState
     }
 
-    let store: SwitchboardStore
+    let store: any SwitchboardStore
 
     /// Reads everything the routing core keeps in memory; the settings are decoded.
     func load(now: Timestamp) async throws(SwitchboardError) -> Loaded {

@@ -11,7 +11,7 @@ enum EventStreaming {
     /// finishes, its last event: `finalSequence` says whether it finished already (asked once the
     /// live feed is subscribed, so the end mark cannot fall in between).
     static func stream(
-        _ owner: EventOwner, after sequence: Int64, hub: EventHub, store: SwitchboardStore,
+        _ owner: EventOwner, after sequence: Int64, hub: EventHub, store: any SwitchboardStore,
         finalSequence: () async throws -> Int64? = { nil },
         send: (_ payload: [UInt8]) async throws -> Void
     ) async throws {

@@ -13,12 +13,12 @@ public final class TenantRuntime: Sendable {
     /// Its routing core.
     public let engine: SwitchboardEngine
     /// Its data.
-    public let store: SwitchboardStore
+    public let store: any SwitchboardStore
     private let timers: Task<Void, Never>?
     /// Whether its store is the catalog's (the `default` tenant), which stays open.
     private let ownsStore: Bool
 
-    init(id: String, engine: SwitchboardEngine, store: SwitchboardStore, ownsStore: Bool, tick: Duration?) {
+    init(id: String, engine: SwitchboardEngine, store: any SwitchboardStore, ownsStore: Bool, tick: Duration?) {
         self.id = id
         self.engine = engine
         self.store = store
@@ -92,8 +92,9 @@ public final class TenantRegistry: Sendable {
     }
 
     /// The catalog: tenants and API keys, and the `default` tenant's data.
-    public let catalog: SwitchboardStore
-    private let files: TenantFiles
+    public let catalog: any SwitchboardStore
+    /// Where every tenant's data is.
+    public let backend: any StoreBackend
     private let hook: HookFactory
     private let clock: any WallClock
     private let monotonic: @Sendable () -> UInt64
@@ -103,17 +104,17 @@ public final class TenantRegistry: Sendable {
     private let tick: Duration?
     private let state = Mutex(State())
 
-    /// Opens the registry over `catalog`: reads the tenants (adding `default` to a database made
-    /// before tenants), removes the files of tenants deleted while a deletion was cut short, and
+    /// Opens the registry over `backend`: reads the tenants (adding `default` to a database made
+    /// before tenants), removes the data of tenants deleted while a deletion was cut short, and
     /// wakes `default`. Each awake tenant fires its due timers every `tick` (`nil`: only when
     /// asked, for tests with a manual clock).
     public init(
-        catalog: SwitchboardStore, files: TenantFiles, hook: @escaping HookFactory, clock: any WallClock = SystemWallClock(),
+        backend: any StoreBackend, hook: @escaping HookFactory, clock: any WallClock = SystemWallClock(),
         monotonic: @escaping @Sendable () -> UInt64 = TenantRegistry.uptimeNanoseconds,
         idleAfter: Duration = .seconds(300), tick: Duration? = .milliseconds(200), logger: Logger
     ) async throws(SwitchboardError) {
-        self.catalog = catalog
-        self.files = files
+        self.catalog = backend.catalog
+        self.backend = backend
         self.hook = hook
         self.clock = clock
         self.monotonic = monotonic
@@ -122,9 +123,9 @@ public final class TenantRegistry: Sendable {
         self.logger = logger
         let records = try await catalog.tenants()
         let known = Set(records.map(\.id))
-        for orphan in files.tenantsWithFiles() where !known.contains(orphan) {
-            logger.warning("removing the files of a deleted tenant", metadata: ["tenant": "\(orphan)"])
-            try files.remove(orphan)
+        for orphan in try await backend.tenantsWithData() where !known.contains(orphan) {
+            logger.warning("removing the data of a deleted tenant", metadata: ["tenant": "\(orphan)"])
+            try await backend.removeData(of: orphan)
         }
         let now = monotonic()
         state.withLock { state in
@@ -259,21 +260,8 @@ public final class TenantRegistry: Sendable {
         await stopping?.value
         let started = monotonic()
         let isDefault = record.id == TenantRules.defaultID
-        let store: SwitchboardStore
-        if isDefault {
-            store = catalog
-        } else {
-            // Opening migrates: disk I/O, off the caller's thread (an event loop, or the pool).
-            let location = files.location(of: record.id)
-            let clock = self.clock
-            store = try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { () throws(SwitchboardError) in
-                        try SwitchboardStore(location: location, clock: clock)
-                    })
-                }
-            }
-        }
+        // Opening may migrate a file: the backend does it off the caller's thread.
+        let store = try await backend.open(tenant: record.id)
         let engine: SwitchboardEngine
         do {
             engine = try await SwitchboardEngine(
@@ -318,7 +306,7 @@ public final class TenantRegistry: Sendable {
         state.withLock { state in
             for (id, entry) in state.entries {
                 switch entry.phase {
-                case .awake(let runtime) where id != TenantRules.defaultID && files.folder != nil && entry.inFlight == 0
+                case .awake(let runtime) where id != TenantRules.defaultID && backend.tenantsCanSleep && entry.inFlight == 0
                     && entry.watchers == 0 && now >= entry.lastUsed + idleNanos:
                     sleepy.append(runtime)
                 case .asleep(let wakeAt?, _, _) where wakeAt <= wallNow:
@@ -397,8 +385,8 @@ public final class TenantRegistry: Sendable {
         if state.withLock({ $0.entries[record.id] != nil }) {
             throw SwitchboardError(.alreadyExists, "tenant '\(record.id)' already exists")
         }
-        // Files left by a deletion cut short are not this new tenant's.
-        try files.remove(record.id)
+        // Data left by a deletion cut short is not this new tenant's.
+        try await backend.removeData(of: record.id)
         try await catalog.insertTenant(record)
         let now = monotonic()
         state.withLock { state in
@@ -438,8 +426,8 @@ public final class TenantRegistry: Sendable {
     }
 
     /// Deletes a tenant and all its data, durably: the catalog forgets it and its keys (one
-    /// commit) before its files go; its routing core stops, its calls in flight fail, its event
-    /// streams end. A crash between the two leaves files that the next start removes.
+    /// commit) before its data goes; its routing core stops, its calls in flight fail, its event
+    /// streams end. A crash between the two leaves data that the next start removes.
     public func delete(_ id: String, keys: APIKeyRing? = nil) async throws(SwitchboardError) {
         guard id != TenantRules.defaultID else {
             throw SwitchboardError(.failedPrecondition, "the default tenant cannot be deleted")
@@ -450,7 +438,7 @@ public final class TenantRegistry: Sendable {
         try await catalog.deleteTenant(id: id)
         if let keys { keys.replace(with: try await catalog.apiKeys()) }
         if let phase = state.withLock({ state in state.entries.removeValue(forKey: id)?.phase }) { await Self.stop(phase) }
-        try files.remove(id)
+        try await backend.removeData(of: id)
         logger.info("tenant deleted", metadata: ["tenant": "\(id)"])
     }
 

@@ -4,9 +4,9 @@ import Foundation
 enum DatabaseChecks {
     /// Why `dataDir` cannot hold the database at `databasePath`, seen before SQLite opens it; nil
     /// when nothing is in the way.
-    static func problem(dataDir: String, databasePath: String) -> String? {
+    static func problem(dataDir: String, databasePath: String, explicit: Bool = false) -> String? {
         var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dataDir, isDirectory: &isFolder), !isFolder.boolValue {
+        if !explicit, FileManager.default.fileExists(atPath: dataDir, isDirectory: &isFolder), !isFolder.boolValue {
             return "the data folder '\(dataDir)' is a file, not a folder (--data-dir)"
         }
         if FileManager.default.fileExists(atPath: databasePath, isDirectory: &isFolder), isFolder.boolValue {

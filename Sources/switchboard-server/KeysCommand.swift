@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SwitchboardCore
 import SwitchboardServer
 import SwitchboardStore
@@ -29,19 +30,24 @@ struct KeysCommand: AsyncParsableCommand {
     )
 
     struct Location: ParsableArguments {
-        @Option(help: "Folder of the database, switchboard.sqlite (SWITCHBOARD_DATA_DIR).")
-        var dataDir: String = env("SWITCHBOARD_DATA_DIR") ?? "./data"
+        @OptionGroup var storage: DatabaseOptions
 
-        /// Runs `body` on the database, closed afterwards.
-        func withStore<T>(_ body: (SwitchboardStore) async throws -> T) async throws -> T {
-            let store: SwitchboardStore
+        /// Runs `body` on the catalog, closed afterwards.
+        func withStore<T>(_ body: (any SwitchboardStore) async throws -> T) async throws -> T {
+            let backend: any StoreBackend
             do {
-                store = try SwitchboardStore(location: .file(databasePath(dataDir: dataDir)))
+                backend = try await storage.open(logger: Logger(label: "switchboard.keys", factory: { _ in SwiftLogNoOpLogHandler() }))
             } catch {
                 throw KeysError("\(error)")
             }
-            defer { store.close() }
-            return try await body(store)
+            do {
+                let value = try await body(backend.catalog)
+                await backend.shutdown()
+                return value
+            } catch {
+                await backend.shutdown()
+                throw error
+            }
         }
     }
 

@@ -47,8 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds calls in flight may take to finish on shutdown (SWITCHBOARD_GRACE_SECONDS).")
     var graceSeconds: Double = env("SWITCHBOARD_GRACE_SECONDS").flatMap(Double.init) ?? 10
 
-    @Option(help: "Folder of the database, switchboard.sqlite (SWITCHBOARD_DATA_DIR).")
-    var dataDir: String = env("SWITCHBOARD_DATA_DIR") ?? "./data"
+    @OptionGroup var storage: DatabaseOptions
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL).")
     var logLevel: String = env("SWITCHBOARD_LOG_LEVEL") ?? "info"
@@ -109,38 +108,42 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "switchboard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let databasePath = databasePath(dataDir: dataDir)
-        if let problem = DatabaseChecks.problem(dataDir: dataDir, databasePath: databasePath) {
-            logger.critical("cannot start: \(problem)")
+        let backend: any StoreBackend
+        do {
+            backend = try await storage.open(logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
             throw ExitCode(2)
         }
-        let store: SwitchboardStore
+        let store = backend.catalog
         let tenants: TenantRegistry
         do {
-            store = try SwitchboardStore(location: .file(databasePath))
             let hookToken = self.hookToken
             let hookLogger = logger
             tenants = try await TenantRegistry(
-                catalog: store, files: TenantFiles(beside: .file(databasePath)),
+                backend: backend,
                 hook: { tenant in NetworkAllocationHook(token: hookToken, logger: hookLogger.with(tenant: tenant)) },
                 idleAfter: .seconds(tenantIdleSeconds), logger: logger
             )
         } catch {
-            logger.critical("cannot start: \(DatabaseChecks.describe(error, databasePath: databasePath))")
+            let message = storage.sqlitePath.map { DatabaseChecks.describe(error, databasePath: $0) } ?? "cannot load \(backend.description): \(error)"
+            logger.critical("cannot start: \(message)")
+            await backend.shutdown()
             throw ExitCode(2)
         }
-        logger.info("database ready", metadata: ["path": "\(databasePath)"])
+        logger.info("database ready", metadata: ["database": "\(backend.description)"])
         let keys: APIKeyRing
         do {
             keys = APIKeyRing(try await store.apiKeys())
         } catch {
             logger.critical("cannot start: cannot read the API keys: \(error)")
+            await backend.shutdown()
             throw ExitCode(2)
         }
         if !keys.isRequired {
             if !Self.isLoopback(host) && !allowUnauthenticated {
                 logger.critical(
-                    "refusing to listen on \(host) without API keys: anyone could call; create a key with 'switchboard-server keys create --role admin --data-dir \(dataDir)', or pass --allow-unauthenticated"
+                    "refusing to listen on \(host) without API keys: anyone could call; create a key with 'switchboard-server keys create --role admin' with the same database options, or pass --allow-unauthenticated"
                 )
                 throw ExitCode(2)
             }
@@ -167,7 +170,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         try await group.run()
-        store.close()
+        await backend.shutdown()
     }
 
     /// Whether `host` names only this machine.

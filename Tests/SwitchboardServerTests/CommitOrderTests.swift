@@ -3,6 +3,7 @@ import Logging
 import SwitchboardCore
 import SwitchboardServer
 import SwitchboardStore
+import SwitchboardTestSupport
 import Testing
 
 /// The engine's changes reach the store in the order it decided them: a session is stored whole
@@ -15,7 +16,8 @@ struct CommitOrderTests {
     func lastDecisionWins() async throws {
         var logger = Logger(label: "switchboard.test")
         logger.logLevel = .critical
-        let store = try SwitchboardStore(location: .file(temporaryDatabasePath()))
+        let backend = try await TestStores.open(temporaryDatabasePath(), clock: SystemWallClock(), logger: logger)
+        let store = backend.catalog
         defer { store.close() }
         let engine = try await SwitchboardEngine(store: store, logger: logger)
         let session = try await engine.createSession(userID: "u-1", channel: "", attributes: [:])
@@ -32,5 +34,6 @@ struct CommitOrderTests {
             let events = try await store.events(of: .session(session.id), after: 0, limit: 10_000)
             #expect(stored.lastEventSequence == events.last?.sequence, "round \(round)")
         }
+        await backend.shutdown()
     }
 }

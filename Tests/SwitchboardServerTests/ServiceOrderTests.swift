@@ -10,9 +10,9 @@ struct ServiceOrderTests {
     @Test("the RPC server runs last, so it is the first to stop and drains while the others run")
     func serverLast() async throws {
         let logger = Logger(label: "switchboard.test")
-        let store = try SwitchboardStore(location: .inMemory)
-        defer { store.close() }
-        let tenants = try await TenantRegistry(catalog: store, files: TenantFiles(beside: .inMemory), hook: { _ in nil }, logger: logger)
+        let backend = try await SQLiteBackend(location: .inMemory)
+        defer { backend.catalog.close() }
+        let tenants = try await TenantRegistry(backend: backend, hook: { _ in nil }, logger: logger)
         let keys = APIKeyRing()
         let server = SwitchboardServer.makeServer(
             configuration: .init(host: "127.0.0.1", port: 0), tenants: tenants, logger: logger, keys: keys

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SwitchboardClient
 import SwitchboardCore
 import SwitchboardServer
@@ -269,12 +270,14 @@ struct SessionScenarioTests {
         // The limit raised in the database alone: what a crash right after the settings' commit,
         // before the assignments it allowed, leaves behind.
         do {
-            let store = try SwitchboardStore(location: .file(database), clock: clock)
+            let backend = try await TestStores.open(database, clock: clock, logger: Logger(label: "test"))
+            let store = backend.catalog
             let current = try #require(try await store.settings())
             var settings = try Settings(serializedBytes: current.document)
             settings.queue?.maxSessionsPerAgent = 2
             _ = try await store.replaceSettings(try settings.serializedBytes(), expectedVersion: current.version)
             store.close()
+            await backend.shutdown()
         }
         try await withScenario(database: database, clock: clock) { scenario in
             let session = try await scenario.session(queuedID)

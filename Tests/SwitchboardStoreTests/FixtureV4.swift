@@ -219,7 +219,7 @@ enum FixtureV4 {
     ]
 
     /// Writes the fixture's contents into an empty store, through the public API only.
-    static func write(to store: SwitchboardStore, clock: ManualClock) async throws {
+    static func write(to store: SQLiteStore, clock: ManualClock) async throws {
         clock.set(at(1))
         _ = try await store.replaceSettings(firstSettingsDocument, expectedVersion: 0)
         clock.set(at(2))
@@ -272,7 +272,7 @@ struct FixtureMaker {
         let path = try #require(ProcessInfo.processInfo.environment["SWITCHBOARD_MAKE_FIXTURE"])
         try #require(!FileManager.default.fileExists(atPath: path), "refusing to overwrite \(path)")
         let clock = ManualClock()
-        let store = try SwitchboardStore(location: .file(path), clock: clock)
+        let store = try SQLiteStore(location: .file(path), clock: clock)
         let set = ProcessInfo.processInfo.environment["SWITCHBOARD_FIXTURE_SET"]
         // The v5 set is made by a store of schema v5 (the last before tenants).
         #expect(try await store.appliedMigrations() == (set == "v5" ? FixtureV5.migrations : FixtureV4.migrations))

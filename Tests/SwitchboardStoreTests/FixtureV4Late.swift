@@ -22,7 +22,7 @@ enum FixtureV4Late {
         sessionID: "s-bot-idle", sequence: 1, sender: .system(.welcome), text: "Bonjour", createdAt: FixtureV4.at(108)
     )
 
-    static func write(to store: SwitchboardStore, clock: ManualClock) async throws {
+    static func write(to store: SQLiteStore, clock: ManualClock) async throws {
         try await FixtureV4.write(to: store, clock: clock)
         clock.set(FixtureV4.at(3708))
         try await store.enqueue([.session(botIdle), .message(botIdleWelcome)], checked: true).committed()

@@ -41,7 +41,7 @@ struct StoreFixtureTests {
 
     @Test("a v4 or v5 database (a3afe47, 2199811, 483b91b) opens and keeps every record with its values", arguments: v4Fixtures + ["v5"])
     func v4(fixture: String) async throws {
-        let store = try SwitchboardStore(location: .file(try Self.copy(of: fixture)), clock: ManualClock())
+        let store = try SQLiteStore(location: .file(try Self.copy(of: fixture)), clock: ManualClock())
         defer { store.close() }
         let applied = try await store.appliedMigrations()
         #expect(Array(applied.prefix(FixtureV4.migrations.count)) == FixtureV4.migrations)
@@ -104,7 +104,7 @@ struct StoreFixtureTests {
         }
         let before = try schema()
         #expect(before.contains("index sessions_open") && before.contains("index sessions_by_agent"))
-        try SwitchboardStore(location: .file(path), clock: ManualClock()).close()
+        try SQLiteStore(location: .file(path), clock: ManualClock()).close()
         #expect(Set(try schema()) == Set(before.filter { $0 != "index sessions_open" && $0 != "index sessions_by_agent" } + ["table tenants"]))
     }
 
@@ -118,7 +118,7 @@ struct StoreFixtureTests {
         }
         let before = try schema()
         let clock = ManualClock()
-        let store = try SwitchboardStore(location: .file(path), clock: clock)
+        let store = try SQLiteStore(location: .file(path), clock: clock)
         defer { store.close() }
         #expect(try await store.appliedMigrations() == FixtureV5.migrations + ["v6-tenants", "v7-session-bot-idle-deadline"])
         #expect(Set(try schema()) == Set(before + ["table tenants"]))
@@ -136,7 +136,7 @@ struct StoreFixtureTests {
         let clock = ManualClock()
         let path = try Self.copy(of: "v4")
         do {
-            let store = try SwitchboardStore(location: .file(path), clock: clock)
+            let store = try SQLiteStore(location: .file(path), clock: clock)
             defer { store.close() }
             var session = FixtureV4.queued
             session.state = .active
@@ -150,7 +150,7 @@ struct StoreFixtureTests {
             ]).committed()
             _ = try await store.replaceSettings([9], expectedVersion: FixtureV4.settings.version)
         }
-        let reopened = try SwitchboardStore(location: .file(path), clock: clock)
+        let reopened = try SQLiteStore(location: .file(path), clock: clock)
         defer { reopened.close() }
         #expect(try await reopened.session(id: "s-queued").agentID == "carol")
         #expect(try await reopened.messages(sessionID: "s-queued", after: 0, limit: 10).messages.count == 3)

@@ -25,7 +25,7 @@ struct StoreRecordTests {
     @Test("the record's columns are the migrated table's", arguments: tables)
     func columns(table: Table) throws {
         let db = try DatabaseQueue()
-        try SwitchboardStore.migrator.migrate(db)
+        try SQLiteStore.migrator.migrate(db)
         let columns = try db.read { db in try db.columns(in: table.name).map(\.name) }
         #expect(table.columns == columns)
     }
@@ -33,7 +33,7 @@ struct StoreRecordTests {
     @Test("every table has its record")
     func everyTable() throws {
         let db = try DatabaseQueue()
-        try SwitchboardStore.migrator.migrate(db)
+        try SQLiteStore.migrator.migrate(db)
         let names = try db.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'")
         }

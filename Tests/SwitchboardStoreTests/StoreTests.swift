@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 import Synchronization
 import SwitchboardCore
 @testable import SwitchboardStore
+import SwitchboardTestSupport
 import Testing
 
 /// A clock the test moves by hand.
@@ -19,23 +21,47 @@ func temporaryDatabase() -> String {
         .appendingPathComponent("switchboard.sqlite").path
 }
 
+/// The stores the conformance suite runs against: SQLite in a file and in memory, and
+/// PostgreSQL (a private database of the test cluster; see `PostgresServer`).
 enum Where: String, CaseIterable, Sendable {
-    case file, memory
+    case file, memory, postgres
 
-    func open(_ clock: ManualClock) throws -> SwitchboardStore {
+    /// A new, empty backend of this kind.
+    func openBackend(_ clock: ManualClock) async throws -> any StoreBackend {
         switch self {
-        case .file: try SwitchboardStore(location: .file(temporaryDatabase()), clock: clock)
-        case .memory: try SwitchboardStore(location: .inMemory, clock: clock)
+        case .file: return try await SQLiteBackend(location: .file(temporaryDatabase()), clock: clock)
+        case .memory: return try await SQLiteBackend(location: .inMemory, clock: clock)
+        case .postgres:
+            // A small pool: the suite's stores stay open until the process ends.
+            var location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+            location.poolSize = 2
+            return try await PostgresBackend(location: location, clock: clock, logger: Logger(label: "test"))
+        }
+    }
+
+    /// A new, empty store (the `default` tenant's) of this kind.
+    func open(_ clock: ManualClock) async throws -> any SwitchboardStore {
+        try await openBackend(clock).catalog
+    }
+
+    /// The migrations a new store of this kind has, sorted.
+    var migrations: [String] {
+        switch self {
+        case .file, .memory:
+            ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys", "v5-drop-unused-session-indexes", "v6-tenants", "v7-session-bot-idle-deadline"]
+        case .postgres: ["pg-v1-schema"]
         }
     }
 }
 
+/// The store conformance suite: every test with `arguments: Where.allCases` runs against each
+/// store, which must behave the same.
 @Suite("Store")
 struct StoreTests {
     @Test("migrations run from empty", arguments: Where.allCases)
     func migrations(place: Where) async throws {
-        let store = try place.open(ManualClock())
-        #expect(try await store.appliedMigrations() == ["v1-settings-agents-groups", "v2-sessions-messages", "v3-events", "v4-api-keys", "v5-drop-unused-session-indexes", "v6-tenants", "v7-session-bot-idle-deadline"])
+        let store = try await place.open(ManualClock())
+        #expect(try await store.appliedMigrations() == place.migrations)
         #expect(try await store.settings() == nil)
         #expect(try await store.agents(PageRequest()).items.isEmpty)
     }
@@ -43,7 +69,7 @@ struct StoreTests {
     @Test("API keys: stored, listed, revoked; a taken id or an unknown one is an error", arguments: Where.allCases)
     func apiKeys(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         let key = APIKeyRecord(
             id: "0123456789ab", role: .agent, agentID: "alice", secretHash: Array(repeating: 7, count: 32),
             description: "desk", createdAt: clock.now()
@@ -70,7 +96,7 @@ struct StoreTests {
     @Test("settings round-trip with versions and compare-and-swap", arguments: Where.allCases)
     func settings(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         let first = try await store.replaceSettings([1, 2, 3], expectedVersion: 0)
         #expect(first.version == 1)
         clock.advance(1000)
@@ -90,7 +116,7 @@ struct StoreTests {
     @Test("every agent and group field round-trips", arguments: Where.allCases)
     func agentsAndGroups(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         let created = Self.agent("alice", at: clock.now(), limit: 3)
         try await store.enqueue([.insertAgent(created)]).committed()
         #expect(try await store.agent(id: "alice") == created)
@@ -122,7 +148,7 @@ struct StoreTests {
     @Test("sessions and messages round-trip with every field", arguments: Where.allCases)
     func sessions(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         var session = SessionRecord(id: "s-1", userID: "u-1", channel: "web", attributes: ["tier": "vip", "lang": "de", "quote\"key": "line\nbreak \u{1} ✓ \\ end"], createdAt: clock.now())
         session.state = .closed
         session.target = .agents(["ann", "bob"])
@@ -162,7 +188,7 @@ struct StoreTests {
     @Test("a session written again is updated in place; empty text and blobs stay empty, not NULL", arguments: Where.allCases)
     func sessionRewritten(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         var session = SessionRecord(id: "s-1", userID: "u-1", channel: "", attributes: [:], createdAt: clock.now())
         session.state = .queued
         session.target = .anyAgent
@@ -186,7 +212,7 @@ struct StoreTests {
     @Test("a write that breaks a constraint fails alone; the batch's others commit", arguments: Where.allCases)
     func failingWrite(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         try await store.enqueue([.insertAgent(Self.agent("a", at: clock.now()))]).committed()
         let duplicate = store.enqueue([.insertAgent(Self.agent("a", at: clock.now()))])
         let other = store.enqueue([.insertAgent(Self.agent("b", at: clock.now()))])
@@ -198,7 +224,7 @@ struct StoreTests {
     @Test("pages cover every agent once, in id order", arguments: Where.allCases)
     func pagination(place: Where) async throws {
         let clock = ManualClock()
-        let store = try place.open(clock)
+        let store = try await place.open(clock)
         let ids = (0..<25).map { String(format: "agent-%02d", $0) }
         try await store.enqueue(ids.shuffled().map { .insertAgent(Self.agent($0, at: clock.now())) }).committed()
         var seen: [String] = []
@@ -212,10 +238,10 @@ struct StoreTests {
         #expect(seen == ids)
     }
 
-    @Test("writes commit in the order they were enqueued, concurrent ones together")
-    func groupCommit() async throws {
+    @Test("writes commit in the order they were enqueued, concurrent ones together", arguments: [Where.file, .postgres])
+    func groupCommit(place: Where) async throws {
         let clock = ManualClock()
-        let store = try Where.file.open(clock)
+        let store = try await place.open(clock)
         // Enqueued in order without waiting: a later write depends on an earlier one.
         var pending: [PendingWrite] = []
         for index in 0..<300 {
@@ -238,11 +264,11 @@ struct StoreTests {
         let path = temporaryDatabase()
         let clock = ManualClock()
         do {
-            let store = try SwitchboardStore(location: .file(path), clock: clock)
-            #expect(try await store.writerSynchronous() == SwitchboardStore.synchronousFull)
+            let store = try SQLiteStore(location: .file(path), clock: clock)
+            #expect(try await store.writerSynchronous() == SQLiteStore.synchronousFull)
         }
-        let reopened = try SwitchboardStore(location: .file(path), clock: clock)
-        #expect(try await reopened.writerSynchronous() == SwitchboardStore.synchronousFull)
+        let reopened = try SQLiteStore(location: .file(path), clock: clock)
+        #expect(try await reopened.writerSynchronous() == SQLiteStore.synchronousFull)
     }
 
     @Test("data survives closing and reopening the file")
@@ -250,14 +276,14 @@ struct StoreTests {
         let path = temporaryDatabase()
         let clock = ManualClock()
         do {
-            let store = try SwitchboardStore(location: .file(path), clock: clock)
+            let store = try SQLiteStore(location: .file(path), clock: clock)
             try await store.enqueue([
                 .insertAgent(Self.agent("alice", at: clock.now(), limit: 2)),
                 .agentState(id: "alice", status: .onBreak, statusChangedAt: clock.now(), lastAssignedAt: clock.now()),
             ]).committed()
             _ = try await store.replaceSettings([7], expectedVersion: 0)
         }
-        let reopened = try SwitchboardStore(location: .file(path), clock: clock)
+        let reopened = try SQLiteStore(location: .file(path), clock: clock)
         #expect(try await reopened.agent(id: "alice").status == .onBreak)
         #expect(try await reopened.settings()?.version == 1)
     }
@@ -270,7 +296,7 @@ struct StoreTests {
         )
         try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: path))
         #expect {
-            _ = try SwitchboardStore(location: .file(path))
+            _ = try SQLiteStore(location: .file(path))
         } throws: { error in
             guard let error = error as? SwitchboardError else { return false }
             return error.kind == .unavailable && error.message.contains(path)

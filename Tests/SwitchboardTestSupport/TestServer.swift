@@ -35,7 +35,9 @@ public struct TestServer: Sendable {
 /// Runs `body` against a server (on a free port unless `configuration` names one) hosting Switchboard's services plus `extraServices` (by default
 /// the echo service), and shuts the server down gracefully afterwards, on success and failure alike.
 ///
-/// The store is a private in-memory database unless `database` names a file (to test restarts).
+/// The store is a private in-memory database unless `database` names a file (to test restarts);
+/// with `SWITCHBOARD_TEST_STORE=postgres`, a private PostgreSQL database instead (one per name,
+/// see ``TestStores``).
 /// Timers fire only when the test calls `engine.fireDueTimers()` (after moving a ManualClock).
 public func withTestServer<Result: Sendable>(
     configuration: RPCServer.Configuration = .init(host: "127.0.0.1", port: 0),
@@ -50,10 +52,10 @@ public func withTestServer<Result: Sendable>(
 ) async throws -> Result {
     var logger = Logger(label: "switchboard.test")
     logger.logLevel = .critical
-    let location: SwitchboardStore.Location = database.map { .file($0) } ?? .inMemory
-    let store = try SwitchboardStore(location: location, clock: clock)
+    let backend = try await TestStores.open(database, clock: clock, logger: logger)
+    let store = backend.catalog
     let tenants = try await TenantRegistry(
-        catalog: store, files: TenantFiles(beside: location), hook: { _ in hook }, clock: clock,
+        backend: backend, hook: { _ in hook }, clock: clock,
         monotonic: monotonic, idleAfter: tenantIdleAfter, tick: nil, logger: logger
     )
     let engine = try await tenants.awake(TenantRules.defaultID).engine
@@ -70,6 +72,7 @@ public func withTestServer<Result: Sendable>(
             try await group.waitForAll()
             await tenants.stopAll()
             store.close()
+            await backend.shutdown()
             return result
         } catch {
             server.beginGracefulShutdown()
@@ -77,6 +80,7 @@ public func withTestServer<Result: Sendable>(
             try? await group.waitForAll()
             await tenants.stopAll()
             store.close()
+            await backend.shutdown()
             throw error
         }
     }

@@ -1,6 +1,6 @@
 import GRDB
 
-extension SwitchboardStore {
+extension SQLiteStore {
     /// The schema's history. A shipped migration is never edited: changes are new migrations.
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()

@@ -2,12 +2,12 @@ import Foundation
 import GRDB
 public import SwitchboardCore
 
-/// Switchboard's durable state in SQLite (through GRDB): settings, agents, groups.
+/// A tenant's durable state in a SQLite database (through GRDB): the embedded ``SwitchboardStore``.
 ///
 /// Opening migrates the schema. Every change is committed before its method returns; concurrent
 /// changes share transactions (group commit). All SQLite work runs on GRDB's own dispatch queues,
 /// never on an event loop or the cooperative thread pool.
-public final class SwitchboardStore: Sendable {
+public final class SQLiteStore: SwitchboardStore {
     /// Where the store keeps its data.
     public enum Location: Sendable, Hashable {
         /// A database file (WAL mode); its folder is created when missing.

@@ -20,10 +20,13 @@ final class GroupCommitWriter: Sendable {
         // are read and written only under the writer's state mutex.
         let apply: (Database) throws -> Void
         let finish: (SwitchboardError?) -> Void
+        /// Decided by the caller on its own state (not isolated in a savepoint).
+        let checked: Bool
         var finished = false
         var waiter: CheckedContinuation<Void, Never>?
 
-        init(apply: @escaping (Database) throws -> Void, finish: @escaping (SwitchboardError?) -> Void) {
+        init(checked: Bool, apply: @escaping (Database) throws -> Void, finish: @escaping (SwitchboardError?) -> Void) {
+            self.checked = checked
             self.apply = apply
             self.finish = finish
         }
@@ -32,6 +35,8 @@ final class GroupCommitWriter: Sendable {
     fileprivate struct State {
         var draining = false
         var pending = Deque<Request>()
+        /// A batch of checked writes failed: checked writes fail until ``resumeAfterReload()``.
+        var failedCheckedCommit = false
     }
 
     private let writer: any DatabaseWriter
@@ -49,6 +54,7 @@ final class GroupCommitWriter: Sendable {
     func enqueue<T: Sendable>(isolated: Bool = true, _ work: @escaping @Sendable (Database) throws -> T) -> WriteTicket<T> {
         let outcome = Outcome<T>()
         let request = Request(
+            checked: !isolated,
             apply: { db in
                 guard isolated else {
                     outcome.value = try work(db)
@@ -69,11 +75,18 @@ final class GroupCommitWriter: Sendable {
                 if outcome.error == nil, let commitError { outcome.error = commitError }
             }
         )
-        let startDrain = state.withLock { state in
+        let startDrain: Bool? = state.withLock { state in
+            // Decided on a state that may be ahead of the database: refused until the reload.
+            if !isolated, state.failedCheckedCommit { return nil }
             state.pending.append(request)
             if state.draining { return false }
             state.draining = true
             return true
+        }
+        guard let startDrain else {
+            request.finish(StoreFailure.behindFailedCommit)
+            request.finished = true
+            return WriteTicket(writer: self, request: request, outcome: outcome)
         }
         if startDrain {
             writer.asyncWriteWithoutTransaction { db in self.drain(db) }
@@ -86,10 +99,15 @@ final class GroupCommitWriter: Sendable {
         try await enqueue(work).value()
     }
 
+    /// Lets checked writes through again after a failed commit of checked writes.
+    func resumeAfterReload() {
+        state.withLock { $0.failedCheckedCommit = false }
+    }
+
     /// Commits batches until nothing is pending; runs on the writer queue.
     private func drain(_ db: Database) {
         while true {
-            let batch: [Request] = state.withLock { state in
+            var batch: [Request] = state.withLock { state in
                 let count = min(state.pending.count, Self.maximumBatch)
                 if count == 0 { state.draining = false }
                 defer { state.pending.removeFirst(count) }
@@ -104,6 +122,17 @@ final class GroupCommitWriter: Sendable {
                 }
             } catch {
                 commitError = StoreErrors.map(error)
+            }
+            if commitError != nil, batch.contains(where: \.checked) {
+                // The checked writes queued behind were decided on top of the failed ones.
+                let behind: [Request] = state.withLock { state in
+                    state.failedCheckedCommit = true
+                    let behind = Array(state.pending.filter(\.checked))
+                    state.pending.removeAll(where: \.checked)
+                    return behind
+                }
+                for request in behind { request.finish(StoreFailure.behindFailedCommit) }
+                batch += behind
             }
             for request in batch { request.finish(commitError) }
             let waiters = state.withLock { _ -> [CheckedContinuation<Void, Never>] in

@@ -33,18 +33,22 @@ struct TenantRow: StoreRecord {
         self.tenant = tenant
     }
 
-    init(row: Row) {
+    init(row: Row) throws {
+        try self.init(stored: row)
+    }
+
+    init(stored row: some StoredRow) throws {
         tenant = TenantRecord(
-            id: row[Columns.id], displayName: row[Columns.displayName],
+            id: try row.value(Columns.id), displayName: try row.value(Columns.displayName),
             quotas: TenantQuotas(
-                maxAgents: row[Columns.maxAgents], maxOpenSessions: row[Columns.maxOpenSessions],
-                maxCallsPerSecond: row[Columns.maxCallsPerSecond], maxWatchers: row[Columns.maxWatchers]
+                maxAgents: try row.value(Columns.maxAgents), maxOpenSessions: try row.value(Columns.maxOpenSessions),
+                maxCallsPerSecond: try row.value(Columns.maxCallsPerSecond), maxWatchers: try row.value(Columns.maxWatchers)
             ),
-            createdAt: Timestamp(milliseconds: row[Columns.createdAt])
+            createdAt: Timestamp(milliseconds: try row.value(Columns.createdAt))
         )
     }
 
-    func bind(_ row: inout RowBinder) {
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(tenant.id)
         row.add(tenant.displayName)
         row.add(tenant.quotas.maxAgents)
@@ -55,7 +59,7 @@ struct TenantRow: StoreRecord {
     }
 }
 
-extension SwitchboardStore {
+extension SQLiteStore {
     /// Every tenant, by id; the `default` tenant is added (created now) when missing, so a
     /// database made before tenants has it.
     public func tenants() async throws(SwitchboardError) -> [TenantRecord] {

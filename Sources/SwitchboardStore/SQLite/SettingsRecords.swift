@@ -2,23 +2,6 @@ import Foundation
 import GRDB
 public import SwitchboardCore
 
-/// The stored settings document: its encoding (opaque to the store), version and time.
-public struct StoredSettings: Sendable, Hashable {
-    /// Increases by one with every update; the first stored document is version 1.
-    public var version: Int64
-    /// The encoded settings.
-    public var document: [UInt8]
-    /// When it was stored.
-    public var updatedAt: Timestamp
-
-    /// Creates a stored document.
-    public init(version: Int64, document: [UInt8], updatedAt: Timestamp) {
-        self.version = version
-        self.document = document
-        self.updatedAt = updatedAt
-    }
-}
-
 /// A row of `settings`: the one stored document (`id` 1).
 struct SettingsRow: StoreRecord {
     static let databaseTableName = "settings"
@@ -44,14 +27,18 @@ struct SettingsRow: StoreRecord {
         self.settings = settings
     }
 
-    init(row: Row) {
+    init(row: Row) throws {
+        try self.init(stored: row)
+    }
+
+    init(stored row: some StoredRow) throws {
         settings = StoredSettings(
-            version: row[Columns.version], document: [UInt8](row[Columns.document] as Data),
-            updatedAt: Timestamp(milliseconds: row[Columns.updatedAt])
+            version: try row.value(Columns.version), document: [UInt8](try row.value(Columns.document) as Data),
+            updatedAt: Timestamp(milliseconds: try row.value(Columns.updatedAt))
         )
     }
 
-    func bind(_ row: inout RowBinder) {
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(1)
         row.add(settings.version)
         row.add(blob: settings.document)
@@ -59,7 +46,7 @@ struct SettingsRow: StoreRecord {
     }
 }
 
-extension SwitchboardStore {
+extension SQLiteStore {
     /// The stored settings document, or `nil` before the first update (the defaults apply).
     public func settings() async throws(SwitchboardError) -> StoredSettings? {
         try await read { db in

@@ -34,20 +34,24 @@ struct APIKeyRow: StoreRecord {
     }
 
     init(row: Row) throws {
-        let id: String = row[Columns.id]
-        let storedRole: String = row[Columns.role]
+        try self.init(stored: row)
+    }
+
+    init(stored row: some StoredRow) throws {
+        let id: String = try row.value(Columns.id)
+        let storedRole: String = try row.value(Columns.role)
         guard let role = APIRole(rawValue: storedRole) else {
             throw SwitchboardError(.internal, "API key '\(id)' has an unknown role '\(storedRole)'")
         }
         key = APIKeyRecord(
-            id: id, role: role, agentID: row[Columns.agentID], secretHash: [UInt8](row[Columns.secretHash] as Data),
-            description: row[Columns.description], createdAt: Timestamp(milliseconds: row[Columns.createdAt]),
-            revokedAt: (row[Columns.revokedAt] as Int64?).map(Timestamp.init(milliseconds:)),
-            tenantID: row[Columns.tenantID]
+            id: id, role: role, agentID: try row.value(Columns.agentID), secretHash: [UInt8](try row.value(Columns.secretHash) as Data),
+            description: try row.value(Columns.description), createdAt: Timestamp(milliseconds: try row.value(Columns.createdAt)),
+            revokedAt: (try row.value(Columns.revokedAt) as Int64?).map(Timestamp.init(milliseconds:)),
+            tenantID: try row.value(Columns.tenantID)
         )
     }
 
-    func bind(_ row: inout RowBinder) {
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(key.id)
         row.add(key.role.rawValue)
         row.add(key.agentID)
@@ -59,7 +63,7 @@ struct APIKeyRow: StoreRecord {
     }
 }
 
-extension SwitchboardStore {
+extension SQLiteStore {
     /// Stores a new API key.
     ///
     /// - Throws: `ALREADY_EXISTS` when the id is taken.

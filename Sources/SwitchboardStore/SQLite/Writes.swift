@@ -2,50 +2,21 @@ import Foundation
 import GRDB
 public import SwitchboardCore
 
-/// One change to store. The engine checks every rule in memory first, then enqueues its changes
-/// in the order it made them; the store applies them in that order, committing concurrent
-/// batches together.
-public enum StoreWrite: Sendable {
-    case insertAgent(AgentProfile)
-    case updateAgent(id: String, displayName: String, maxSessions: Int?)
-    case deleteAgent(String)
-    /// An agent's routing state: status, when it changed, last assignment.
-    case agentState(id: String, status: AgentProfile.Status, statusChangedAt: Timestamp, lastAssignedAt: Timestamp)
-    case insertGroup(AgentGroup)
-    case renameGroup(id: String, name: String)
-    case deleteGroup(String)
-    case addMember(groupID: String, agentID: String)
-    case removeMember(groupID: String, agentID: String)
-    /// A session, stored whole.
-    case session(SessionRecord)
-    /// A new transcript message.
-    case message(TranscriptMessage)
-    /// A new event of a session or an agent, encoded by the caller.
-    case event(EventOwner, StoredEvent)
-}
-
-/// Writes queued in order; await them for the commit.
-public struct PendingWrite: Sendable {
-    let ticket: WriteTicket<Bool>
-
-    /// Returns once the writes are committed.
-    ///
-    /// - Throws: `UNAVAILABLE` when the transaction failed (nothing of it is stored).
-    public func committed() async throws(SwitchboardError) {
-        _ = try await ticket.value()
-    }
-}
-
-extension SwitchboardStore {
+extension SQLiteStore {
     /// Queues `writes` after everything enqueued before; they commit together, all or nothing.
     ///
     /// `checked` writes were validated by the caller (the engine checks every rule in memory), so
     /// they skip their own savepoint; a failure then fails the whole batch it shares.
-    public func enqueue(_ writes: [StoreWrite], checked: Bool = false) -> PendingWrite {
-        PendingWrite(ticket: commits.enqueue(isolated: !checked) { db in
+    public func enqueue(_ writes: [StoreWrite], checked: Bool) -> PendingWrite {
+        let ticket = commits.enqueue(isolated: !checked) { db in
             for write in writes { try Self.apply(write, db) }
             return true
-        })
+        }
+        return PendingWrite { () async throws(SwitchboardError) in _ = try await ticket.value() }
+    }
+
+    public func resumeAfterReload() {
+        commits.resumeAfterReload()
     }
 
     static func apply(_ write: StoreWrite, _ db: Database) throws {
@@ -94,20 +65,14 @@ extension SwitchboardStore {
             try SessionEventRow(sessionID: id, event: event).write(db, sql: SessionEventRow.insert)
         case .event(.agent(let id), let event):
             try AgentEventRow(agentID: id, event: event).write(db, sql: AgentEventRow.insert)
+        case .settings(let settings):
+            try SettingsRow(settings).write(db, sql: SettingsRow.upsert)
         }
     }
 
     /// Everything the engine keeps in memory, as stored: settings, agents with their groups and
     /// last assignment, groups, open sessions and closed ones whose rating window is open at `now`.
-    public struct LoadedState: Sendable {
-        public var settings: StoredSettings?
-        public var agents: [(profile: AgentProfile, lastAssignedAt: Timestamp, lastEventSequence: Int64)]
-        public var groups: [AgentGroup]
-        public var sessions: [SessionRecord]
-    }
-
-    /// Reads what the engine keeps in memory.
-    public func loadState(now: Timestamp) async throws(SwitchboardError) -> LoadedState {
+    public func loadState(now: Timestamp) async throws(SwitchboardError) -> LoadedStoreState {
         let settings = try await self.settings()
         return try await read { db in
             var lastEvents: [String: Int64] = [:]
@@ -125,7 +90,7 @@ extension SwitchboardStore {
             }
             let groups = try Row.fetchAll(db, sql: GroupRow.selectWithCountAll).map(Self.group(from:))
             let sessions = try SessionRow.fetchAll(db, sql: SessionRow.selectLoaded, arguments: [now.milliseconds]).map(\.session)
-            return LoadedState(settings: settings, agents: agents, groups: groups, sessions: sessions)
+            return LoadedStoreState(settings: settings, agents: agents, groups: groups, sessions: sessions)
         }
     }
 }

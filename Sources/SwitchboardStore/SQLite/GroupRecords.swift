@@ -39,13 +39,17 @@ struct GroupRow: StoreRecord {
         createdAt = group.createdAt
     }
 
-    init(row: Row) {
-        id = row[Columns.id]
-        name = row[Columns.name]
-        createdAt = Timestamp(milliseconds: row[Columns.createdAt])
+    init(row: Row) throws {
+        try self.init(stored: row)
     }
 
-    func bind(_ row: inout RowBinder) {
+    init(stored row: some StoredRow) throws {
+        id = try row.value(Columns.id)
+        name = try row.value(Columns.name)
+        createdAt = Timestamp(milliseconds: try row.value(Columns.createdAt))
+    }
+
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(id)
         row.add(name)
         row.add(createdAt.milliseconds)
@@ -86,28 +90,32 @@ struct GroupMemberRow: StoreRecord {
         self.agentID = agentID
     }
 
-    init(row: Row) {
-        groupID = row[Columns.groupID]
-        agentID = row[Columns.agentID]
+    init(row: Row) throws {
+        try self.init(stored: row)
     }
 
-    func bind(_ row: inout RowBinder) {
+    init(stored row: some StoredRow) throws {
+        groupID = try row.value(Columns.groupID)
+        agentID = try row.value(Columns.agentID)
+    }
+
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(groupID)
         row.add(agentID)
     }
 }
 
-extension SwitchboardStore {
+extension SQLiteStore {
     /// A row of ``GroupRow/selectWithCount``.
-    static func group(from row: Row) -> AgentGroup {
-        GroupRow(row: row).group(memberCount: row[GroupRow.memberCount])
+    static func group(from row: Row) throws -> AgentGroup {
+        try GroupRow(row: row).group(memberCount: row[GroupRow.memberCount])
     }
 
     static func fetchGroup(_ db: Database, id: String) throws -> AgentGroup {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: GroupRow.selectWithCountByID), arguments: [id]) else {
             throw SwitchboardError(.notFound, "group '\(id)' not found")
         }
-        return group(from: row)
+        return try group(from: row)
     }
 
     /// A group.

@@ -2,26 +2,6 @@ import Foundation
 import GRDB
 public import SwitchboardCore
 
-extension AgentProfile.Status {
-    /// The stored code of a status; never renumbered.
-    var storedCode: Int {
-        switch self {
-        case .offline: 0
-        case .online: 1
-        case .onBreak: 2
-        }
-    }
-
-    init(storedCode: Int) throws {
-        switch storedCode {
-        case 0: self = .offline
-        case 1: self = .online
-        case 2: self = .onBreak
-        default: throw SwitchboardError(.internal, "stored agent status \(storedCode) is unknown")
-        }
-    }
-}
-
 /// A row of `agents`: an ``AgentProfile`` without its groups (``GroupMemberRow``), and its last assignment.
 struct AgentRow: StoreRecord {
     static let databaseTableName = "agents"
@@ -61,15 +41,19 @@ struct AgentRow: StoreRecord {
     }
 
     init(row: Row) throws {
-        profile = AgentProfile(
-            id: row[Columns.id], displayName: row[Columns.displayName], maxSessions: row[Columns.maxSessions],
-            status: try AgentProfile.Status(storedCode: row[Columns.status]), groupIDs: [],
-            statusChangedAt: Timestamp(milliseconds: row[Columns.statusChangedAt]), createdAt: Timestamp(milliseconds: row[Columns.createdAt])
-        )
-        lastAssignedAt = Timestamp(milliseconds: row[Columns.lastAssignedAt])
+        try self.init(stored: row)
     }
 
-    func bind(_ row: inout RowBinder) {
+    init(stored row: some StoredRow) throws {
+        profile = AgentProfile(
+            id: try row.value(Columns.id), displayName: try row.value(Columns.displayName), maxSessions: try row.value(Columns.maxSessions),
+            status: try AgentProfile.Status(storedCode: try row.value(Columns.status)), groupIDs: [],
+            statusChangedAt: Timestamp(milliseconds: try row.value(Columns.statusChangedAt)), createdAt: Timestamp(milliseconds: try row.value(Columns.createdAt))
+        )
+        lastAssignedAt = Timestamp(milliseconds: try row.value(Columns.lastAssignedAt))
+    }
+
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(profile.id)
         row.add(profile.displayName)
         row.add(profile.maxSessions)
@@ -110,15 +94,19 @@ struct AgentEventRow: StoreRecord {
         self.event = event
     }
 
-    init(row: Row) {
-        agentID = row[Columns.agentID]
+    init(row: Row) throws {
+        try self.init(stored: row)
+    }
+
+    init(stored row: some StoredRow) throws {
+        agentID = try row.value(Columns.agentID)
         event = StoredEvent(
-            sequence: row[Columns.sequence], createdAt: Timestamp(milliseconds: row[Columns.createdAt]),
-            payload: [UInt8](row[Columns.payload] as Data)
+            sequence: try row.value(Columns.sequence), createdAt: Timestamp(milliseconds: try row.value(Columns.createdAt)),
+            payload: [UInt8](try row.value(Columns.payload) as Data)
         )
     }
 
-    func bind(_ row: inout RowBinder) {
+    func bind<Sink: ColumnSink>(_ row: inout Sink) {
         row.add(agentID)
         row.add(event.sequence)
         row.add(event.createdAt.milliseconds)
@@ -126,7 +114,7 @@ struct AgentEventRow: StoreRecord {
     }
 }
 
-extension SwitchboardStore {
+extension SQLiteStore {
     /// An agent row with its groups.
     static func agent(_ row: AgentRow, db: Database) throws -> AgentProfile {
         var profile = row.profile

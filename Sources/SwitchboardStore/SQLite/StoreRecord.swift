@@ -13,8 +13,12 @@ import SwitchboardCore
 /// `Columns` is GRDB's `TableRecord.Columns`: a `String` enum of the column names, in table order
 /// (the order ``bind(_:)`` adds them in).
 protocol StoreRecord: FetchableRecord, TableRecord where Columns: ColumnExpression & CaseIterable {
-    /// Adds the values of `Columns.allCases`, in that order.
-    func bind(_ row: inout RowBinder)
+    /// Adds the values of `Columns.allCases`, in that order (to a SQLite statement, or to
+    /// PostgreSQL's column arrays).
+    func bind<Sink: ColumnSink>(_ row: inout Sink)
+
+    /// Reads a row of either store.
+    init(stored row: some StoredRow) throws
 }
 
 extension StoreRecord {
@@ -78,7 +82,7 @@ extension Database {
 /// Text and blobs are copied into a scratch buffer on the stack, which outlives the statement's
 /// step, and bound without a copy (`SQLITE_STATIC`); what does not fit is copied by SQLite
 /// (`SQLITE_TRANSIENT`, a malloc and a free per value).
-struct RowBinder {
+struct RowBinder: ColumnSink {
     /// A row's text and blobs up to this size need no allocation; stack-allocated (at most 1 KiB,
     /// see ``withUnsafeTemporaryAllocation``'s limit on Linux).
     static let scratchBytes = 1024
@@ -123,28 +127,9 @@ struct RowBinder {
         }
     }
 
-    mutating func add(_ value: String?) {
-        guard let value else { return addNull() }
-        add(value)
-    }
-
     mutating func add(_ value: Int64) {
         count += 1
         sqlite3_bind_int64(handle, count, value)
-    }
-
-    mutating func add(_ value: Int64?) {
-        guard let value else { return addNull() }
-        add(value)
-    }
-
-    mutating func add(_ value: Int) {
-        add(Int64(value))
-    }
-
-    mutating func add(_ value: Int?) {
-        guard let value else { return addNull() }
-        add(Int64(value))
     }
 
     /// A blob (never `NULL`, even when empty).

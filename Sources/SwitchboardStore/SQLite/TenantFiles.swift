@@ -12,7 +12,7 @@ public struct TenantFiles: Sendable {
     public let folder: String?
 
     /// The tenant files beside the catalog at `catalog`.
-    public init(beside catalog: SwitchboardStore.Location) {
+    public init(beside catalog: SQLiteStore.Location) {
         switch catalog {
         case .file(let path):
             folder = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("tenants").path
@@ -22,7 +22,7 @@ public struct TenantFiles: Sendable {
     }
 
     /// Where tenant `id` keeps its data (`default`'s is the catalog's, never asked here).
-    public func location(of id: String) -> SwitchboardStore.Location {
+    public func location(of id: String) -> SQLiteStore.Location {
         guard let folder else { return .inMemory }
         return .file(Self.path(of: id, in: folder))
     }

@@ -1,0 +1,77 @@
+public import Logging
+import PostgresNIO
+public import SwitchboardCore
+
+/// The PostgreSQL backend: every tenant in one database, each row keyed by its tenant, over one
+/// connection pool; the `default` tenant's store holds the catalog's tables too.
+///
+/// Opening connects and migrates (under an advisory lock) within the deadline: a database that
+/// cannot be reached fails the start-up with `UNAVAILABLE` naming it.
+public final class PostgresBackend: StoreBackend {
+    public let catalog: any SwitchboardStore
+    private let pool: PostgresPool
+    private let clock: any WallClock
+
+    public init(location: PostgresLocation, clock: any WallClock = SystemWallClock(), logger: Logger) async throws(SwitchboardError) {
+        let pool = PostgresPool(location, logger: logger)
+        do {
+            try await pool.withConnection { connection in try await PostgresSchema.migrate(connection, logger: logger) }
+        } catch {
+            pool.shutdown()
+            throw SwitchboardError(error.kind, "cannot open the database \(location): \(error.message)")
+        }
+        self.pool = pool
+        self.clock = clock
+        catalog = PostgresStore(pool: pool, tenant: TenantRules.defaultID, clock: clock)
+    }
+
+    public var description: String { "PostgreSQL \(pool.location)" }
+
+    /// Every tenant's data stays in the database while its routing core sleeps.
+    public var tenantsCanSleep: Bool { true }
+
+    public func open(tenant id: String) async throws(SwitchboardError) -> any SwitchboardStore {
+        if id == TenantRules.defaultID { return catalog }
+        return PostgresStore(pool: pool, tenant: id, clock: clock)
+    }
+
+    /// Deletes a tenant's rows again after its routing core stopped (``PostgresStore/deleteTenant(id:)``
+    /// deleted them with the catalog's rows; a commit in flight may have written more).
+    public func removeData(of id: String) async throws(SwitchboardError) {
+        let logger = pool.logger
+        try await pool.transaction { connection in try await Self.deleteData(of: id, on: connection, logger: logger) }
+    }
+
+    static func deleteData(of id: String, on connection: PostgresConnection, logger: Logger) async throws {
+        for table in PostgresSchema.tenantTables {
+            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1", binds: binds(id)), logger: logger)
+        }
+    }
+
+    /// Tenants with an agent, a group or settings but no catalog entry. (A deletion is one
+    /// transaction here, so none are left by a deletion cut short; the large tables are not scanned.)
+    public func tenantsWithData() async throws(SwitchboardError) -> [String] {
+        try await pool.rows(
+            """
+            SELECT tenant_id FROM agents UNION SELECT tenant_id FROM groups UNION SELECT tenant_id FROM settings \
+            EXCEPT SELECT id FROM tenants
+            """,
+            PostgresBindings(), { row in try row[0].decode(String.self) }
+        ).filter { $0 != TenantRules.defaultID }.sorted()
+    }
+
+    public func shutdown() async {
+        pool.shutdown()
+    }
+}
+
+extension StoreLocation {
+    /// Opens the backend this location names (creating and migrating what it needs).
+    public func openBackend(clock: any WallClock = SystemWallClock(), logger: Logger) async throws(SwitchboardError) -> any StoreBackend {
+        switch self {
+        case .sqlite(let path): try await SQLiteBackend(location: .file(path), clock: clock)
+        case .sqliteInMemory: try await SQLiteBackend(location: .inMemory, clock: clock)
+        case .postgres(let location): try await PostgresBackend(location: location, clock: clock, logger: logger)
+        }
+    }
+}
