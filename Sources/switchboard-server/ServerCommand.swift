@@ -11,11 +11,12 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "switchboard-server",
         abstract: "Routes customer-service chat sessions to human agents, over ttrpc.",
         discussion: """
-            Without a subcommand, serves (see `switchboard-server serve --help`). `keys` manages \
+            Without a subcommand, serves (see `switchboard-server serve --help`). `copy-data` copies \
+            every tenant between databases (SQLite, PostgreSQL). `keys` manages \
             the API keys in the database, also while the server runs.
             """,
         version: SwitchboardServer.version,
-        subcommands: [ServeCommand.self, KeysCommand.self],
+        subcommands: [ServeCommand.self, KeysCommand.self, CopyDataCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

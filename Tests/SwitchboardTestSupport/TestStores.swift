@@ -20,7 +20,10 @@ public enum TestStores {
         guard onPostgres else {
             return try await SQLiteBackend(location: database.map { .file($0) } ?? .inMemory, clock: clock)
         }
-        return try await PostgresBackend(location: try PostgresLocation(url: try await url(for: database)), clock: clock, logger: logger)
+        var location = try PostgresLocation(url: try await url(for: database))
+        // Many test servers run at once, each with its own pool.
+        location.poolSize = 4
+        return try await PostgresBackend(location: location, clock: clock, logger: logger)
     }
 
     /// The PostgreSQL URL standing for `database` (a new database for `nil`).
