@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-bench",
         abstract: "Switchboard's benchmarks; each writes its figures to a Markdown file.",
-        subcommands: [Run.self, GoClientBench.self, StoreBench.self, AgentStatusBench.self, LifecycleBench.self, RoutingBench.self, EventsBench.self, AuthBench.self, MemoryBench.self, TenantBench.self, Serve.self],
+        subcommands: [Run.self, GoClientBench.self, StoreBench.self, AgentStatusBench.self, LifecycleBench.self, RoutingBench.self, EventsBench.self, AuthBench.self, MemoryBench.self, TenantBench.self, StoresBench.self, Serve.self],
         defaultSubcommand: Run.self
     )
 }

@@ -36,12 +36,44 @@ struct LifecycleBench: AsyncParsableCommand {
         if hook { hookProcess = try await ServerProcess.start(name: "hook", goBinary: nil) }
         defer { hookProcess?.stop() }
         try await Self.prepare(client, agents: agents, hookPort: hookProcess?.port)
-        let clock = ContinuousClock()
         let serverCPUStart = server.cpuSeconds()
         let clientCPUStart = ProcessCPU.selfSeconds()
+        let (histogram, count) = try await Self.measure(client, inFlight: inFlight, warmup: warmup, duration: duration)
+        let serverCPU = server.cpuSeconds() - serverCPUStart
+        let clientCPU = ProcessCPU.selfSeconds() - clientCPUStart
+        await client.close()
+        let perSecond = Double(count) / duration
+        let total = Double(count) * (warmup + duration) / duration
+        let serverPerLifecycle = serverCPU / total * 1e6
+        let clientPerLifecycle = clientCPU / total * 1e6
+        func ms(_ value: UInt64) -> String { String(format: "%.2f", Double(value) / 1_000_000) }
+        print("lifecycles\(hook ? " (business-server policy, example hook)" : ""): \(Int(perSecond))/s (\(Int(perSecond * 5)) RPCs/s) with \(inFlight) in flight; lifecycle p50 \(ms(histogram.valueAtPercentile(50))) ms, p99 \(ms(histogram.valueAtPercentile(99))) ms; CPU per lifecycle: server \(Int(serverPerLifecycle)) us, load generator \(Int(clientPerLifecycle)) us")
+        let markdown = """
+            # Session lifecycle benchmark
+
+            Create, request agent, agent message, user message, close: 5 RPCs, each answered after its
+            changes were committed (SQLite WAL, synchronous=FULL, group commit). \(inFlight) lifecycles in
+            flight, \(agents) agents online; \(duration) s measured.
+
+            | lifecycles/s | RPCs/s | lifecycle p50 ms | p90 ms | p99 ms | server CPU us/lifecycle | generator CPU us/lifecycle |
+            |---|---|---|---|---|---|---|
+            | \(Int(perSecond)) | \(Int(perSecond * 5)) | \(ms(histogram.valueAtPercentile(50))) | \(ms(histogram.valueAtPercentile(90))) | \(ms(histogram.valueAtPercentile(99))) | \(Int(serverPerLifecycle)) | \(Int(clientPerLifecycle)) |
+
+            """
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try markdown.write(toFile: output, atomically: true, encoding: .utf8)
+        print("written to \(output)")
+    }
+}
+
+extension LifecycleBench {
+    /// Runs lifecycles on `client` with `inFlight` in flight for `warmup` then `duration`
+    /// seconds; the latencies and count of those begun and ended in the measured part.
+    static func measure(_ client: SwitchboardClient, inFlight: Int, warmup: Double, duration: Double) async throws -> (Histogram<UInt64>, Int) {
+        let clock = ContinuousClock()
         let measureFrom = clock.now + .seconds(warmup)
         let deadline = measureFrom + .seconds(duration)
-        let (histogram, count) = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
+        return try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
             for worker in 0..<inFlight {
                 group.addTask {
                     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
@@ -75,34 +107,8 @@ struct LifecycleBench: AsyncParsableCommand {
             }
             return (total, count)
         }
-        let serverCPU = server.cpuSeconds() - serverCPUStart
-        let clientCPU = ProcessCPU.selfSeconds() - clientCPUStart
-        await client.close()
-        let perSecond = Double(count) / duration
-        let total = Double(count) * (warmup + duration) / duration
-        let serverPerLifecycle = serverCPU / total * 1e6
-        let clientPerLifecycle = clientCPU / total * 1e6
-        func ms(_ value: UInt64) -> String { String(format: "%.2f", Double(value) / 1_000_000) }
-        print("lifecycles\(hook ? " (business-server policy, example hook)" : ""): \(Int(perSecond))/s (\(Int(perSecond * 5)) RPCs/s) with \(inFlight) in flight; lifecycle p50 \(ms(histogram.valueAtPercentile(50))) ms, p99 \(ms(histogram.valueAtPercentile(99))) ms; CPU per lifecycle: server \(Int(serverPerLifecycle)) us, load generator \(Int(clientPerLifecycle)) us")
-        let markdown = """
-            # Session lifecycle benchmark
-
-            Create, request agent, agent message, user message, close: 5 RPCs, each answered after its
-            changes were committed (SQLite WAL, synchronous=FULL, group commit). \(inFlight) lifecycles in
-            flight, \(agents) agents online; \(duration) s measured.
-
-            | lifecycles/s | RPCs/s | lifecycle p50 ms | p90 ms | p99 ms | server CPU us/lifecycle | generator CPU us/lifecycle |
-            |---|---|---|---|---|---|---|
-            | \(Int(perSecond)) | \(Int(perSecond * 5)) | \(ms(histogram.valueAtPercentile(50))) | \(ms(histogram.valueAtPercentile(90))) | \(ms(histogram.valueAtPercentile(99))) | \(Int(serverPerLifecycle)) | \(Int(clientPerLifecycle)) |
-
-            """
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: output).deletingLastPathComponent(), withIntermediateDirectories: true)
-        try markdown.write(toFile: output, atomically: true, encoding: .utf8)
-        print("written to \(output)")
     }
-}
 
-extension LifecycleBench {
     /// Gets a server ready for lifecycles: `agents` agents (`agent-0` ...) online with room for
     /// 1,000 sessions each, and the business-server policy through the hook at `hookPort` if given.
     static func prepare(_ client: SwitchboardClient, agents: Int, hookPort: Int? = nil) async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import SwitchboardClient
 import SwitchboardCore
@@ -341,7 +342,9 @@ struct TenantTests {
             #expect(server.tenants.awakeCount == 1)
             let usage = try await admin.tenantClient.getTenant(GetTenantRequest(id: "s")).usage
             #expect(usage?.awake == false && usage?.agents == 1 && usage?.openSessions == 2)
-            #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: catalog).deletingLastPathComponent().path + "/tenants/s.sqlite"))
+            if !TestStores.onPostgres {
+                #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: catalog).deletingLastPathComponent().path + "/tenants/s.sqlite"))
+            }
             // The next call wakes it, with everything.
             let session = try await s.sessions.getSession(GetSessionRequest(sessionID: sessionID))
             #expect(session.state == .active && session.agentID == "alice")
@@ -359,7 +362,7 @@ struct TenantTests {
         }
     }
 
-    @Test("a tenant's data and keys survive a restart; files of a tenant deleted halfway are removed at start-up")
+    @Test("a tenant's data and keys survive a restart; data of a tenant deleted halfway is removed at start-up")
     func restart() async throws {
         let catalog = temporaryCatalog()
         let tenantsFolder = URL(fileURLWithPath: catalog).deletingLastPathComponent().path + "/tenants"
@@ -369,10 +372,23 @@ struct TenantTests {
             defer { Task { await admin.close() } }
             return try await Self.populate(server, tenant: "r", agent: "alice", group: "g")
         }
-        // A deletion cut short after the catalog forgot the tenant: its file stays behind.
-        #expect(FileManager.default.createFile(atPath: tenantsFolder + "/gone.sqlite", contents: Data("x".utf8)))
+        // A deletion cut short after the catalog forgot the tenant: its data stays behind (on
+        // SQLite, its file, be it a database or not).
+        do {
+            let backend = try await TestStores.open(catalog, clock: SystemWallClock(), logger: Logger(label: "test"))
+            let gone = try await backend.open(tenant: "gone")
+            try await gone.enqueue([.insertAgent(AgentProfile(id: "left", displayName: "Left", maxSessions: nil, status: .offline, groupIDs: [], statusChangedAt: Timestamp(milliseconds: 1), createdAt: Timestamp(milliseconds: 1)))]).committed()
+            gone.close()
+            #expect(try await backend.tenantsWithData() == ["gone"])
+            await backend.shutdown()
+        }
+        if !TestStores.onPostgres {
+            #expect(FileManager.default.createFile(atPath: tenantsFolder + "/junk.sqlite", contents: Data("x".utf8)))
+        }
         try await withTestServer(database: catalog) { server in
+            #expect(try await server.tenants.backend.tenantsWithData().isEmpty)
             #expect(!FileManager.default.fileExists(atPath: tenantsFolder + "/gone.sqlite"))
+            #expect(!FileManager.default.fileExists(atPath: tenantsFolder + "/junk.sqlite"))
             let admin = server.makeClient()
             let tenant = try await admin.tenantClient.getTenant(GetTenantRequest(id: "r"))
             #expect(tenant.displayName == "Restarted" && tenant.quotas?.maxAgents == 3)
@@ -445,6 +461,7 @@ struct TenantTests {
             #expect(load.defaultOK.load(ordering: .relaxed) > 0)
             #expect(await watcher.value == .notFound)
             #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: catalog).deletingLastPathComponent().path + "/tenants/d.sqlite"))
+            #expect(try await !server.tenants.backend.tenantsWithData().contains("d"))
             #expect(await code { _ = try await d.settings.getSettings(GetSettingsRequest()) } == .unauthenticated)
             // Created again, it starts empty.
             _ = try await operatorClient.tenantClient.createTenant(CreateTenantRequest(id: "d"))

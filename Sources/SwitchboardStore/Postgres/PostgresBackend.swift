@@ -15,7 +15,19 @@ public final class PostgresBackend: StoreBackend {
     public init(location: PostgresLocation, clock: any WallClock = SystemWallClock(), logger: Logger) async throws(SwitchboardError) {
         let pool = PostgresPool(location, logger: logger)
         do {
-            try await pool.withConnection { connection in try await PostgresSchema.migrate(connection, logger: logger) }
+            // One connection of its own first, not the pool's: the pool retries a failed connection
+            // until the deadline and keeps its error, while this one fails at once with the reason
+            // (refused, no such database, authentication).
+            try await pool.within(location.timeout) {
+                let connection = try await PostgresConnection.connect(configuration: try location.connectionConfiguration(), id: 0, logger: logger)
+                do {
+                    try await PostgresSchema.migrate(connection, logger: logger)
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            }
         } catch {
             pool.shutdown()
             throw SwitchboardError(error.kind, "cannot open the database \(location): \(error.message)")

@@ -15,6 +15,8 @@ import SwitchboardCore
 final class PostgresCommitQueue: Sendable {
     /// The most writes committed in one transaction.
     static let maximumBatch = 512
+    /// The most unchecked writes (each in a savepoint of its own) committed in one transaction.
+    static let maximumUncheckedBatch = 32
 
     fileprivate final class Request: Sendable {
         let writes: [StoreWrite]
@@ -100,7 +102,15 @@ final class PostgresCommitQueue: Sendable {
     private func drain() async {
         while true {
             let batch: [Request] = state.withLock { state in
-                let count = min(state.pending.count, Self.maximumBatch)
+                // Unchecked writes cost a savepoint each (three round trips): fewer of them per
+                // batch, so that a batch stays well within the deadline.
+                var count = 0
+                var unchecked = 0
+                for request in state.pending.prefix(Self.maximumBatch) {
+                    if !request.checked { unchecked += 1 }
+                    if unchecked > Self.maximumUncheckedBatch { break }
+                    count += 1
+                }
                 if count == 0 { state.draining = false }
                 defer { state.pending.removeFirst(count) }
                 return Array(state.pending.prefix(count))

@@ -1,6 +1,7 @@
 import GRDB
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 import Synchronization
 public import SwitchboardCore
@@ -116,12 +117,15 @@ final class PostgresPool: Sendable {
                 let message = error.serverInfo?[.message] ?? ""
                 switch state.prefix(2) {
                 case "23": return SwitchboardError(.internal, "storage constraint failed: \(message)")
-                case "08", "40", "53", "57", "58": return SwitchboardError(.unavailable, "storage failed: PostgreSQL \(state): \(message)")
+                case "08", "28", "3D", "40", "53", "57", "58": return SwitchboardError(.unavailable, "storage failed: PostgreSQL \(state): \(message)")
                 default: return SwitchboardError(.internal, "storage failed: PostgreSQL \(state): \(message)")
                 }
             }
             let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
             return SwitchboardError(.unavailable, "storage failed: PostgreSQL unreachable (\(reason))")
+        }
+        if let error = error as? NIOSSLError {
+            return SwitchboardError(.unavailable, "storage failed: TLS to PostgreSQL failed (\(error))")
         }
         if error is CancellationError { return SwitchboardError(.unavailable, "storage failed: cancelled") }
         return SwitchboardError(.unavailable, "storage failed: \(error)")
@@ -150,6 +154,18 @@ func binds(_ values: any PostgresDynamicTypeEncodable...) -> PostgresBindings {
 }
 
 /// A PostgreSQL row as the records read it.
+extension PostgresLocation {
+    /// A single connection's configuration (the pool's is built in ``PostgresPool``).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch self.tls {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+}
+
 extension PostgresRandomAccessRow: StoredRow {
     func value<Value: StoredValue>(_ column: some ColumnExpression) throws -> Value {
         try self[column.name].decode(Value.self)
