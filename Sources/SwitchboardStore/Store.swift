@@ -1,3 +1,4 @@
+import DequeModule
 public import SwitchboardCore
 
 /// Switchboard's durable state, as the engine and the services use it: one tenant's settings,
@@ -94,7 +95,8 @@ public protocol SwitchboardStore: Sendable {
     /// `pageSize` rows, each handed to `receive` in order: settings, agents (with their state),
     /// groups, members, then sessions with their messages and events, then agents' events.
     func export(pageSize: Int, _ receive: @Sendable ([StoreWrite]) async throws(SwitchboardError) -> Void) async throws(SwitchboardError)
-    /// Closes this tenant's store; later calls fail with `UNAVAILABLE`.
+    /// Closes this tenant's store (SQLite: its file; later calls fail with `UNAVAILABLE`); on
+    /// PostgreSQL nothing to close.
     func close()
 }
 
@@ -221,4 +223,28 @@ enum StoreFailure {
     static let behindFailedCommit = SwitchboardError(
         .unavailable, "storage failed: an earlier commit failed; the state is being reloaded from the database, retry"
     )
+}
+
+/// Both stores' rule after a failed commit of checked writes: the checked writes queued behind it
+/// fail, and so does every checked write queued until the engine's reload (`open()`).
+struct CheckedWriteGate {
+    private(set) var closed = false
+
+    /// Whether a new write may be queued.
+    func admits(checked: Bool) -> Bool {
+        !checked || !closed
+    }
+
+    /// Closes the gate after a failed batch that held checked writes; takes the checked writes
+    /// queued behind it out of `pending` (to fail them with ``StoreFailure/behindFailedCommit``).
+    mutating func close<Request>(behind pending: inout Deque<Request>, checked: (Request) -> Bool) -> [Request] {
+        closed = true
+        let behind = Array(pending.filter(checked))
+        pending.removeAll(where: checked)
+        return behind
+    }
+
+    mutating func open() {
+        closed = false
+    }
 }

@@ -379,14 +379,14 @@ struct TenantTests {
             let gone = try await backend.open(tenant: "gone")
             try await gone.enqueue([.insertAgent(AgentProfile(id: "left", displayName: "Left", maxSessions: nil, status: .offline, groupIDs: [], statusChangedAt: Timestamp(milliseconds: 1), createdAt: Timestamp(milliseconds: 1)))]).committed()
             gone.close()
-            #expect(try await backend.tenantsWithData() == ["gone"])
+            #expect(try await backend.tenantsWithData().contains("gone"))
             await backend.shutdown()
         }
         if !TestStores.onPostgres {
             #expect(FileManager.default.createFile(atPath: tenantsFolder + "/junk.sqlite", contents: Data("x".utf8)))
         }
         try await withTestServer(database: catalog) { server in
-            #expect(try await server.tenants.backend.tenantsWithData().isEmpty)
+            #expect(try await !server.tenants.backend.tenantsWithData().contains("gone"))
             #expect(!FileManager.default.fileExists(atPath: tenantsFolder + "/gone.sqlite"))
             #expect(!FileManager.default.fileExists(atPath: tenantsFolder + "/junk.sqlite"))
             let admin = server.makeClient()

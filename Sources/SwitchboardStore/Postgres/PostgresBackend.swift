@@ -1,5 +1,6 @@
 public import Logging
 import PostgresNIO
+import Synchronization
 public import SwitchboardCore
 
 /// The PostgreSQL backend: every tenant in one database, each row keyed by its tenant, over one
@@ -11,6 +12,9 @@ public final class PostgresBackend: StoreBackend {
     public let catalog: any SwitchboardStore
     private let pool: PostgresPool
     private let clock: any WallClock
+    /// Each tenant's store, kept while the tenant sleeps: its commit queue is the one place its
+    /// writes are ordered, also across a sleep and the wake after it.
+    private let stores = Mutex<[String: PostgresStore]>([:])
 
     public init(location: PostgresLocation, clock: any WallClock = SystemWallClock(), logger: Logger) async throws(SwitchboardError) {
         let pool = PostgresPool(location, logger: logger)
@@ -44,12 +48,18 @@ public final class PostgresBackend: StoreBackend {
 
     public func open(tenant id: String) async throws(SwitchboardError) -> any SwitchboardStore {
         if id == TenantRules.defaultID { return catalog }
-        return PostgresStore(pool: pool, tenant: id, clock: clock)
+        return stores.withLock { stores in
+            if let store = stores[id] { return store }
+            let store = PostgresStore(pool: pool, tenant: id, clock: clock)
+            stores[id] = store
+            return store
+        }
     }
 
     /// Deletes a tenant's rows again after its routing core stopped (``PostgresStore/deleteTenant(id:)``
     /// deleted them with the catalog's rows; a commit in flight may have written more).
     public func removeData(of id: String) async throws(SwitchboardError) {
+        _ = stores.withLock { $0.removeValue(forKey: id) }
         let logger = pool.logger
         try await pool.transaction { connection in try await Self.deleteData(of: id, on: connection, logger: logger) }
     }
@@ -60,14 +70,11 @@ public final class PostgresBackend: StoreBackend {
         }
     }
 
-    /// Tenants with an agent, a group or settings but no catalog entry. (A deletion is one
-    /// transaction here, so none are left by a deletion cut short; the large tables are not scanned.)
+    /// Tenants with an agent, a group or settings. (A deletion is one transaction here, so none
+    /// is left by a deletion cut short but for a commit in flight; the large tables are not scanned.)
     public func tenantsWithData() async throws(SwitchboardError) -> [String] {
         try await pool.rows(
-            """
-            SELECT tenant_id FROM agents UNION SELECT tenant_id FROM groups UNION SELECT tenant_id FROM settings \
-            EXCEPT SELECT id FROM tenants
-            """,
+            "SELECT tenant_id FROM agents UNION SELECT tenant_id FROM groups UNION SELECT tenant_id FROM settings",
             PostgresBindings(), { row in try row[0].decode(String.self) }
         ).filter { $0 != TenantRules.defaultID }.sorted()
     }

@@ -59,9 +59,8 @@ final class PostgresCommitQueue: Sendable {
     private struct State {
         var pending = Deque<Request>()
         var draining = false
-        /// A batch of checked writes failed: checked writes fail until ``resumeAfterReload()``.
-        var failedCheckedCommit = false
-        var closed = false
+        /// Closed by a failed batch of checked writes, until ``resumeAfterReload()``.
+        var gate = CheckedWriteGate()
     }
 
     private let pool: PostgresPool
@@ -76,9 +75,8 @@ final class PostgresCommitQueue: Sendable {
     func enqueue(_ writes: [StoreWrite], checked: Bool) -> PendingWrite {
         let request = Request(writes, checked: checked)
         let refusal: SwitchboardError? = state.withLock { state in
-            if state.closed { return SwitchboardError(.unavailable, "storage failed: the store is closed") }
             // Decided on a state that may be ahead of the database: refused until the reload.
-            if checked, state.failedCheckedCommit { return StoreFailure.behindFailedCommit }
+            if !state.gate.admits(checked: checked) { return StoreFailure.behindFailedCommit }
             state.pending.append(request)
             if !state.draining {
                 state.draining = true
@@ -91,11 +89,7 @@ final class PostgresCommitQueue: Sendable {
     }
 
     func resumeAfterReload() {
-        state.withLock { $0.failedCheckedCommit = false }
-    }
-
-    func close() {
-        state.withLock { $0.closed = true }
+        state.withLock { $0.gate.open() }
     }
 
     /// Commits batches until nothing is pending.
@@ -123,12 +117,7 @@ final class PostgresCommitQueue: Sendable {
                 var failed = batch
                 if batch.contains(where: \.checked) {
                     // The checked writes queued behind were decided on top of the failed ones.
-                    let behind: [Request] = state.withLock { state in
-                        state.failedCheckedCommit = true
-                        let behind = Array(state.pending.filter(\.checked))
-                        state.pending.removeAll(where: \.checked)
-                        return behind
-                    }
+                    let behind = state.withLock { $0.gate.close(behind: &$0.pending, checked: \.checked) }
                     for request in behind { request.finish(StoreFailure.behindFailedCommit) }
                     failed += behind
                 }

@@ -39,9 +39,9 @@ public final class PostgresStore: SwitchboardStore {
         commits.resumeAfterReload()
     }
 
-    public func close() {
-        commits.close()
-    }
+    /// Nothing to close: the store holds no connection of its own (the backend's pool is shared)
+    /// and stays usable; the backend keeps it for the tenant's next wake.
+    public func close() {}
 
     // MARK: Loading
 

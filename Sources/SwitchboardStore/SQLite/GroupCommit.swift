@@ -35,8 +35,8 @@ final class GroupCommitWriter: Sendable {
     fileprivate struct State {
         var draining = false
         var pending = Deque<Request>()
-        /// A batch of checked writes failed: checked writes fail until ``resumeAfterReload()``.
-        var failedCheckedCommit = false
+        /// Closed by a failed batch of checked writes, until ``resumeAfterReload()``.
+        var gate = CheckedWriteGate()
     }
 
     private let writer: any DatabaseWriter
@@ -77,7 +77,7 @@ final class GroupCommitWriter: Sendable {
         )
         let startDrain: Bool? = state.withLock { state in
             // Decided on a state that may be ahead of the database: refused until the reload.
-            if !isolated, state.failedCheckedCommit { return nil }
+            if !state.gate.admits(checked: !isolated) { return nil }
             state.pending.append(request)
             if state.draining { return false }
             state.draining = true
@@ -101,7 +101,7 @@ final class GroupCommitWriter: Sendable {
 
     /// Lets checked writes through again after a failed commit of checked writes.
     func resumeAfterReload() {
-        state.withLock { $0.failedCheckedCommit = false }
+        state.withLock { $0.gate.open() }
     }
 
     /// Commits batches until nothing is pending; runs on the writer queue.
@@ -125,12 +125,7 @@ final class GroupCommitWriter: Sendable {
             }
             if commitError != nil, batch.contains(where: \.checked) {
                 // The checked writes queued behind were decided on top of the failed ones.
-                let behind: [Request] = state.withLock { state in
-                    state.failedCheckedCommit = true
-                    let behind = Array(state.pending.filter(\.checked))
-                    state.pending.removeAll(where: \.checked)
-                    return behind
-                }
+                let behind = state.withLock { $0.gate.close(behind: &$0.pending, checked: \.checked) }
                 for request in behind { request.finish(StoreFailure.behindFailedCommit) }
                 batch += behind
             }
