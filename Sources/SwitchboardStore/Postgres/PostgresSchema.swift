@@ -9,6 +9,11 @@ import SwitchboardCore
 /// Every tenant's rows are in the same tables, keyed by `tenant_id` first; `tenants` and
 /// `api_keys` are the catalog's. Column names and stored codes are the SQLite store's (the
 /// records are shared); integers are `bigint`, times milliseconds since 1970.
+///
+/// `sessions` and `agents`, rewritten at almost every change, leave room in their pages
+/// (`fillfactor`) so that an update stays on its page without touching the index (a HOT update);
+/// like SQLite's v5, no index but the primary key is kept on them: loading a tenant reads its
+/// sessions by the key's prefix, and every other index would be rewritten at each change of state.
 enum PostgresSchema {
     /// The advisory lock key of migrations ("switchbd" in ASCII).
     static let migrationLock: Int64 = 0x7377_6974_6368_6264
@@ -61,7 +66,7 @@ enum PostgresSchema {
                     created_at bigint NOT NULL,
                     last_assigned_at bigint NOT NULL DEFAULT 0,
                     PRIMARY KEY (tenant_id, id)
-                )
+                ) WITH (fillfactor = 50)
                 """,
                 """
                 CREATE TABLE groups (
@@ -110,11 +115,8 @@ enum PostgresSchema {
                     last_event_sequence bigint NOT NULL DEFAULT 0,
                     bot_idle_deadline bigint,
                     PRIMARY KEY (tenant_id, id)
-                )
+                ) WITH (fillfactor = 70)
                 """,
-                // Loading reads the open sessions and the closed ones still open for a rating.
-                "CREATE INDEX sessions_loaded ON sessions (tenant_id) WHERE state <> 4",
-                "CREATE INDEX sessions_rating ON sessions (tenant_id, rating_deadline) WHERE state = 4",
                 """
                 CREATE TABLE messages (
                     tenant_id text NOT NULL,
