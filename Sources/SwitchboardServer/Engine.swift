@@ -165,8 +165,24 @@ public actor SwitchboardEngine {
 
     private func recovered() {
         stale = false
+        // Everything committed is readable now; what was closed but not stored is open again.
+        recentlyClosed = RecentRecords(capacity: recentlyClosed.capacity)
         store.store.resumeAfterReload()
         logger.notice("state reloaded from the database")
+    }
+
+    /// While the state may be ahead of the database, reads from memory fail `UNAVAILABLE` too
+    /// (they would show decisions that were never stored), and start a reload.
+    private func requireFresh() throws(SwitchboardError) {
+        guard stale else { return }
+        if reloading == nil { Task { await self.reload() } }
+        throw SwitchboardError(.unavailable, "storage failed: the state is being reloaded from the database; retry")
+    }
+
+    /// Reloads first if the state may be ahead of the database; `UNAVAILABLE` if it still is.
+    private func freshen() async throws(SwitchboardError) {
+        if stale { await reload() }
+        try requireFresh()
     }
 
     /// Runs one command on the routing state at the current time, carries out its actions, and
@@ -244,7 +260,8 @@ public actor SwitchboardEngine {
 
     /// An agent as the engine knows it.
     public func agent(id: String) throws(SwitchboardError) -> AgentProfile {
-        try state.requireProfile(id)
+        try requireFresh()
+        return try state.requireProfile(id)
     }
 
     /// Creates a group.
@@ -313,6 +330,7 @@ public actor SwitchboardEngine {
 
     /// A session: from memory, the latest closed ones, or the store.
     public func session(id: String) async throws(SwitchboardError) -> SessionRecord {
+        try await freshen()
         if let session = state.sessions[id] ?? recentlyClosed[id] { return session }
         return try await store.session(id: id)
     }
@@ -366,6 +384,7 @@ public actor SwitchboardEngine {
 
     /// A session's queue position.
     public func queuePosition(sessionID: String) async throws(SwitchboardError) -> (position: Int, ahead: Int)? {
+        try await freshen()
         if state.sessions[sessionID] == nil { _ = try await session(id: sessionID) }
         return state.queuePosition(of: sessionID)
     }
@@ -422,6 +441,7 @@ public actor SwitchboardEngine {
 
     /// An agent's sessions in state OFFERED or ACTIVE, by id.
     public func agentSessions(agentID: String) throws(SwitchboardError) -> [SessionRecord] {
+        try requireFresh()
         try requireAgent(agentID)
         return (state.agents[agentID]?.sessions ?? []).sorted().compactMap { state.sessions[$0] }
     }
@@ -429,6 +449,7 @@ public actor SwitchboardEngine {
     /// The last event of a session to which nothing more can happen (closed, and rated or past
     /// its rating window): its watch streams end there. `nil` while more may come.
     public func finalEventSequence(sessionID: String) async throws(SwitchboardError) -> Int64? {
+        try await freshen()
         if state.sessions[sessionID] != nil { return nil }
         let session = try await session(id: sessionID)
         return session.isFinished(at: clock.now()) ? session.lastEventSequence : nil

@@ -93,6 +93,13 @@ struct EngineRecoveryTests {
         await #expect { _ = try await engine.setAgentStatus(id: "ann", .online) } throws: { error in
             (error as? SwitchboardError)?.kind == .unavailable
         }
+        // Reads from memory would show bob, never stored: they fail too while the state is stale.
+        await #expect { _ = try await engine.agent(id: "bob") } throws: { error in
+            (error as? SwitchboardError)?.kind == .unavailable
+        }
+        await #expect { _ = try await engine.agentSessions(agentID: "ann") } throws: { error in
+            (error as? SwitchboardError)?.kind == .unavailable
+        }
         store.mode.withLock { $0 = .up }
         // The next call reloads first: bob was never stored, ann is still offline.
         _ = try await engine.createAgent(id: "cid", displayName: "Cid", maxSessions: nil)

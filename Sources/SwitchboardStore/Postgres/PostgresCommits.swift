@@ -113,7 +113,13 @@ final class PostgresCommitQueue: Sendable {
             let outcomes: [SwitchboardError?]
             do {
                 outcomes = try await commit(batch)
-            } catch {
+            } catch var error {
+                if error.kind == .internal, batch.allSatisfy(\.checked) {
+                    // The engine checked them against its state: the database holds changes
+                    // that state did not have (a commit reported failed that landed after all).
+                    // The engine reloads; the call can be retried.
+                    error = SwitchboardError(.unavailable, "storage failed: the database changed under this server (\(error.message)); the state is reloaded, retry")
+                }
                 var failed = batch
                 if batch.contains(where: \.checked) {
                     // The checked writes queued behind were decided on top of the failed ones.

@@ -29,6 +29,14 @@ final class PostgresPool: Sendable {
         )
         configuration.options.maximumConnections = location.poolSize
         configuration.options.connectTimeout = location.timeout
+        // PostgreSQL itself cancels a statement (a commit waiting on a lock, say) before our
+        // deadline gives up on it: a commit reported failed must not land later, after the
+        // engine's reload read the database without it.
+        let milliseconds = location.timeout.components.seconds * 1000 + location.timeout.components.attoseconds / 1_000_000_000_000_000
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(max(milliseconds * 8 / 10, 50))"),
+            ("idle_in_transaction_session_timeout", "\(max(milliseconds, 100))"),
+        ]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.location = location
