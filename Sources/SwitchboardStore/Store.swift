@@ -79,7 +79,8 @@ public protocol SwitchboardStore: Sendable {
     func tenants() async throws(SwitchboardError) -> [TenantRecord]
     /// Stores a new tenant; `ALREADY_EXISTS` when the id is taken.
     func insertTenant(_ tenant: TenantRecord) async throws(SwitchboardError)
-    /// Stores a tenant's new name and quotas; `NOT_FOUND` when there is no such tenant.
+    /// Stores a tenant as given: its name, quotas and creation time (`copy-data` carries the
+    /// source's `default` over the destination's own); `NOT_FOUND` when there is no such tenant.
     func updateTenant(_ tenant: TenantRecord) async throws(SwitchboardError)
     /// Deletes a tenant and its API keys in one transaction (not its data: see
     /// ``StoreBackend/removeData(of:)``); `NOT_FOUND` when there is no such tenant.

@@ -81,6 +81,21 @@ struct StoreConformanceTests {
         #expect(try await backend.catalog.counts().agents == 2)
     }
 
+    @Test("a tenant update stores the record as given, its creation time too (copy-data carries default's over)", arguments: Where.allCases)
+    func tenantUpdate(place: Where) async throws {
+        let clock = ManualClock()
+        let store = try await place.open(clock)
+        var tenant = try #require(try await store.tenants().first { $0.id == TenantRules.defaultID })
+        tenant.displayName = "Renamed"
+        tenant.quotas.maxAgents = 3
+        tenant.createdAt = Timestamp(milliseconds: tenant.createdAt.milliseconds - 86_400_000)
+        try await store.updateTenant(tenant)
+        #expect(try await store.tenants() == [tenant])
+        await #expect(throws: SwitchboardError.self) {
+            try await store.updateTenant(TenantRecord(id: "nope", displayName: "Nope", createdAt: clock.now()))
+        }
+    }
+
     /// A tenant with one of everything, some twice.
     static func fill(_ store: any SwitchboardStore, clock: ManualClock) async throws {
         _ = try await store.replaceSettings([1, 2, 3], expectedVersion: 0)

@@ -21,8 +21,8 @@ struct TenantRow: StoreRecord {
     static let selectAll = selectSQL() + " ORDER BY \(Columns.id.name)"
     static let update = """
         UPDATE \(databaseTableName) SET \(Columns.displayName.name) = ?, \(Columns.maxAgents.name) = ?, \
-        \(Columns.maxOpenSessions.name) = ?, \(Columns.maxCallsPerSecond.name) = ?, \(Columns.maxWatchers.name) = ? \
-        WHERE \(Columns.id.name) = ?
+        \(Columns.maxOpenSessions.name) = ?, \(Columns.maxCallsPerSecond.name) = ?, \(Columns.maxWatchers.name) = ?, \
+        \(Columns.createdAt.name) = ? WHERE \(Columns.id.name) = ?
         """
     static let delete = "DELETE FROM \(databaseTableName) WHERE \(Columns.id.name) = ?"
     static let deleteKeys = "DELETE FROM \(APIKeyRow.databaseTableName) WHERE \(APIKeyRow.Columns.tenantID.name) = ?"
@@ -81,7 +81,7 @@ extension SQLiteStore {
         }
     }
 
-    /// Stores a tenant's new name and quotas.
+    /// Stores a tenant as given: its name, quotas and creation time.
     ///
     /// - Throws: `NOT_FOUND` when there is no such tenant.
     public func updateTenant(_ tenant: TenantRecord) async throws(SwitchboardError) {
@@ -92,6 +92,7 @@ extension SQLiteStore {
                 row.add(tenant.quotas.maxOpenSessions)
                 row.add(tenant.quotas.maxCallsPerSecond)
                 row.add(tenant.quotas.maxWatchers)
+                row.add(tenant.createdAt.milliseconds)
                 row.add(tenant.id)
             }
             if db.changesCount == 0 { throw SwitchboardError(.notFound, "tenant '\(tenant.id)' does not exist") }

@@ -2,13 +2,16 @@
 nothing acknowledged was lost and that the routing invariants hold.
 
     python3 clients/python/tests/crash_harness.py --kills 50 --clients 32 --seed 1 --output FILE
+    SWITCHBOARD_TEST_STORE=postgres python3 clients/python/tests/crash_harness.py ...   # on PostgreSQL
 
 What it does:
 
-1. Starts the server on a fresh data directory and sets it up: settings without self-closing
-   timers (no user timeout, connect timeout 3600 s, queue message interval 86400 s, rating window
-   30 days, a queue limit of 10), 8 agents (a0-a3 with personal limits of 2, 2, 1, 1, a4-a7 on the
-   settings' limit, which starts at 1 and is only ever raised, to 2), 3 groups, every agent ONLINE.
+1. Starts the server on a fresh data directory (with `SWITCHBOARD_TEST_STORE=postgres`: on a new
+   database of the test process's PostgreSQL cluster; every check is over RPC either way) and sets
+   it up: settings without self-closing timers (no user timeout, connect timeout 3600 s, queue
+   message interval 86400 s, rating window 30 days, a queue limit of 10), 8 agents (a0-a3 with
+   personal limits of 2, 2, 1, 1, a4-a7 on the settings' limit, which starts at 1 and is only ever
+   raised, to 2), 3 groups, every agent ONLINE.
    Demand (one open session per user client) is above capacity, so sessions queue and the queue
    fills up.
 2. Runs `clients` concurrent clients, each on its own connection: 8 agent desks (accept offers,
@@ -698,7 +701,7 @@ class Verifier:
 
 async def _run(kills: int, clients: int, seed: int, binary: Path, data_dir: Path,
                min_delay: float, max_delay: float, log: Callable[[str], None],
-               before_last_start: Optional[Callable[[Path], None]]) -> Result:
+               before_last_start: Optional[Callable[[ServerProcess], None]]) -> Result:
     result = Result(kills=0, clients=clients, seed=seed)
     started = time.monotonic()
     rng = random.Random(seed)
@@ -727,7 +730,7 @@ async def _run(kills: int, clients: int, seed: int, binary: Path, data_dir: Path
             if kill == kills - 1:
                 load.stopping = True
                 if before_last_start is not None:
-                    before_last_start(data_dir)
+                    before_last_start(server)
             restart = time.monotonic()
             for attempt in range(20):
                 try:
@@ -773,13 +776,16 @@ async def _run(kills: int, clients: int, seed: int, binary: Path, data_dir: Path
 
 def run(kills: int, clients: int, seed: int, binary: Optional[Path] = None, data_dir: Optional[Path] = None,
         *, min_delay: float = 0.2, max_delay: float = 1.5, log: Callable[[str], None] = lambda _: None,
-        before_last_start: Optional[Callable[[Path], None]] = None) -> Result:
+        before_last_start: Optional[Callable[[ServerProcess], None]] = None) -> Result:
     """Runs the harness: `kills` SIGKILLs under the load of `clients` clients; returns the figures.
 
     The server binary is copied first, so a rebuild during the run does not swap it. `data_dir` must
-    not hold a database yet (default: a temporary folder, removed afterwards). `before_last_start`
-    is called with the data folder while the server is down after the last kill (the harness's own
-    test damages the database there, to see the checks catch it).
+    not hold a database yet (default: a temporary folder, removed afterwards). With
+    `SWITCHBOARD_TEST_STORE=postgres` the server runs on a new database of the shared PostgreSQL
+    cluster instead (see `server_process.py`). `before_last_start` is called with the
+    `ServerProcess` (its `data_dir`, and its `database` URL on PostgreSQL) while the server is down
+    after the last kill (the harness's own test damages the database there, to see the checks
+    catch it).
     """
     binary = Path(binary) if binary is not None else BINARY
     scratch = Path(tempfile.mkdtemp(prefix="switchboard-crash-"))

@@ -53,7 +53,8 @@ def psql() -> Path:
 
 
 class PostgresCluster:
-    """A cluster of its own: `start()` (or `with`), `make_database()`, `restart()`, `stop()`.
+    """A cluster of its own: `start()` (or `with`), `make_database()`, `restart()`, `stop_server()` and
+    `start_server()` (an outage), `stop()`.
 
     With `fast` (the default) fsync, synchronous_commit and full_page_writes are off: quicker, and the data
     survives restarts of the server but not of the machine.
@@ -104,6 +105,20 @@ class PostgresCluster:
         """Restarts the server (`pg_ctl restart -m fast`: sessions are ended) on the same port and data; returns
         once it accepts connections again."""
         self._run(["restart", str(self._started())])
+
+    def stop_server(self) -> None:
+        """Stops the server (`pg_ctl stop -m fast`) but keeps its folder, data and port, for `start_server()`:
+        an outage as long as the caller likes."""
+        self._run(["stop", str(self._started())])
+
+    def start_server(self) -> None:
+        """Starts the server again after `stop_server()`, on the same port and data (fails if another process
+        took the port meanwhile); returns once it accepts connections."""
+        environment = dict(os.environ, PORT=str(self.port))
+        environment.pop("PG_FAST", None)
+        if self.fast:
+            environment["PG_FAST"] = "1"
+        self._run(["start", str(self._started())], environment, timeout=120)
 
     def stop(self) -> None:
         """Stops the server and removes its folder (and its watchdog); does nothing when already stopped."""

@@ -14,21 +14,21 @@ from switchboard.v1 import agent_pb2, session_pb2, settings_pb2
 CLI = REPOSITORY / ".build/debug/switchboard-cli"
 
 
-def make_key(data_dir, *arguments):
-    done = subprocess.run([str(BINARY), "keys", "create", "--data-dir", str(data_dir), *arguments],
+def make_key(server, *arguments):
+    """A new key in the database of `server` (a ServerProcess, running or not)."""
+    done = subprocess.run([str(BINARY), "keys", "create", *server.store_args, *arguments],
                           capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
 @pytest.fixture
 def secured(tmp_path):
-    data = tmp_path / "data"
+    process = ServerProcess(tmp_path / "data")
     keys = {
-        "admin": make_key(data, "--role", "admin"),
-        "gateway": make_key(data, "--role", "gateway"),
-        "alice": make_key(data, "--role", "agent", "--agent", "alice"),
+        "admin": make_key(process, "--role", "admin"),
+        "gateway": make_key(process, "--role", "gateway"),
+        "alice": make_key(process, "--role", "agent", "--agent", "alice"),
     }
-    process = ServerProcess(data)
     process.extra_args = ["--hook-token", "hook-secret"]
     process.start()
     yield process, keys
@@ -100,12 +100,12 @@ async def test_revocation_takes_effect_while_the_server_runs(secured):
     async with Client(server.target, token=keys["gateway"]) as gateway:
         await gateway.sessions.list_groups()
         key_id = keys["gateway"][4:16]
-        subprocess.run([str(BINARY), "keys", "revoke", key_id, "--data-dir", str(server.data_dir)], check=True,
+        subprocess.run([str(BINARY), "keys", "revoke", key_id, *server.store_args], check=True,
                        capture_output=True)
         # The server reloads keys every 2 s.
         assert await eventually(lambda: shut_out(gateway)), "the revoked key still works after 10 s"
         # A key made while the server runs works within the reload interval too.
-        fresh = make_key(server.data_dir, "--role", "gateway")
+        fresh = make_key(server, "--role", "gateway")
         async with Client(server.target, token=fresh) as client:
             assert await eventually(lambda: lets_in(client)), "the new key does not work after 10 s"
 

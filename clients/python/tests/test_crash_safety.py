@@ -8,7 +8,8 @@ import time
 import pytest
 
 import crash_harness
-from conftest import BINARY, ServerProcess
+import pg_cluster
+from conftest import BINARY, ServerProcess, sqlite_only
 from switchboard import Client
 
 
@@ -29,8 +30,11 @@ def test_sigkill_under_load_loses_no_acknowledged_change():
 
 def test_the_harness_catches_a_lost_message_and_a_reopened_session():
     """Damages the database between the last kill and the restart: the checks must notice."""
-    def damage(data_dir):
-        db = sqlite3.connect(str(data_dir / "switchboard.sqlite"))
+    def damage(server):
+        if (server.database or "").startswith("postgres://"):
+            damage_postgres(server.database)
+            return
+        db = sqlite3.connect(str(server.data_dir / "switchboard.sqlite"))
         with db:
             (sid,) = db.execute("SELECT session_id FROM messages WHERE text LIKE '% user %' "
                                 "GROUP BY session_id ORDER BY COUNT(*) DESC LIMIT 1").fetchone()
@@ -50,7 +54,31 @@ def test_the_harness_catches_a_lost_message_and_a_reopened_session():
     assert any("not 1..N" in line for line in result.violation_details), report
 
 
-# -- a damaged or unreadable database --------------------------------------------------------------
+def damage_postgres(url):
+    """The same damage with psql (the harness's tenant is `default`), one row each, in one transaction."""
+    sql = """
+        BEGIN;
+        WITH victim AS (
+            SELECT session_id, MIN(sequence) AS sequence FROM messages
+            WHERE tenant_id = 'default' AND session_id = (
+                SELECT session_id FROM messages WHERE tenant_id = 'default' AND text LIKE '% user %'
+                GROUP BY session_id ORDER BY COUNT(*) DESC LIMIT 1)
+              AND text LIKE '% user %'
+            GROUP BY session_id)
+        DELETE FROM messages m USING victim
+        WHERE m.tenant_id = 'default' AND m.session_id = victim.session_id AND m.sequence = victim.sequence;
+        UPDATE sessions SET state = 0, close_reason = NULL, closed_at = NULL
+        WHERE tenant_id = 'default' AND id = (
+            SELECT id FROM sessions WHERE tenant_id = 'default' AND state = 4 AND close_reason = 2 LIMIT 1);
+        COMMIT;
+    """
+    done = subprocess.run([str(pg_cluster.psql()), "-X", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"],
+                          input=sql, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "DELETE 1" in done.stdout and "UPDATE 1" in done.stdout, done.stdout
+
+
+# -- a damaged or unreadable database (the SQLite file itself) -------------------------------------
 
 @pytest.fixture(scope="module")
 def real_database(tmp_path_factory):
@@ -105,6 +133,7 @@ def damaged(kind, real, path):
         raise AssertionError(kind)
 
 
+@sqlite_only
 @pytest.mark.parametrize("kind", ["random bytes", "zeroed", "truncated to half",
                                   "first page overwritten after its header", "newer schema"])
 def test_a_damaged_database_stops_start_up_with_a_clear_message(kind, real_database, tmp_path):
@@ -126,6 +155,7 @@ def test_a_damaged_database_stops_start_up_with_a_clear_message(kind, real_datab
     assert "listening" not in output, output
 
 
+@sqlite_only
 @pytest.mark.parametrize("kind", ["database is a folder", "data folder is a file"])
 def test_an_unusable_database_location_stops_start_up_with_a_clear_message(kind, tmp_path):
     # Running as root ignores file permissions, so "unreadable" is a folder where the file should

@@ -18,11 +18,16 @@ def test_two_databases_answer_queries(postgres):
         assert (result.returncode, result.stdout.strip()) == (0, "1"), result.stderr
 
 
-def test_private_cluster_restarts_and_stop_removes_it(postgres):
+def test_private_cluster_restarts_stops_starts_and_stop_removes_it(postgres):
     # `postgres` only to skip (or fail on CI) where PostgreSQL is missing.
     with pg_cluster.PostgresCluster() as cluster:
         directory, url = cluster.directory, cluster.make_database()
         cluster.restart()
         assert select_one(url).returncode == 0
+        port = cluster.port
+        cluster.stop_server()
+        assert select_one(url).returncode != 0
+        cluster.start_server()
+        assert cluster.port == port and select_one(url).returncode == 0
     assert not directory.exists()
     assert select_one(url).returncode != 0

@@ -340,17 +340,17 @@ async def test_tenants_survive_a_restart(server):
 
 # --- API keys: operator keys and keys bound to a tenant -------------------------------------------
 
-def make_key(data_dir, *arguments):
-    done = subprocess.run([str(BINARY), "keys", "create", "--data-dir", str(data_dir), *arguments],
+def make_key(server, *arguments):
+    """A new key in the database of `server` (a ServerProcess, running or not)."""
+    done = subprocess.run([str(BINARY), "keys", "create", *server.store_args, *arguments],
                           capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
 @pytest.fixture
 def secured(tmp_path):
-    data = tmp_path / "data"
-    operator_key = make_key(data, "--role", "operator")
-    process = ServerProcess(data)
+    process = ServerProcess(tmp_path / "data")
+    operator_key = make_key(process, "--role", "operator")
     process.start()
     yield process, operator_key
     process.stop()
@@ -377,7 +377,7 @@ async def test_operator_and_tenant_keys(secured):
         async with Client(server.target, token=operator_key, tenant="nope") as operator_in_nope:
             await expect_no_tenant("nope", operator_in_nope.agents.list_agents())
 
-        acme_key = make_key(server.data_dir, "--role", "admin", "--tenant", "acme")
+        acme_key = make_key(server, "--role", "admin", "--tenant", "acme")
         async with Client(server.target, token=acme_key) as acme, \
                 Client(server.target, token=acme_key, tenant="acme") as acme_named, \
                 Client(server.target, token=acme_key, tenant="default") as acme_elsewhere, \
