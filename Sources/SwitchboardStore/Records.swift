@@ -282,3 +282,19 @@ func makePage<T: Sendable>(_ rows: [T], size: Int, key: (T) -> String) -> Page<T
     let more = rows.count > size
     return Page(items: items, nextToken: more ? PageToken.encode(after: items.last.map(key) ?? "") : "")
 }
+
+extension StoreCounts {
+    /// The tables counted, in the order of ``init(inTableOrder:)``.
+    static let tables = [
+        AgentRow.databaseTableName, GroupRow.databaseTableName, GroupMemberRow.databaseTableName, SessionRow.databaseTableName,
+        MessageRow.databaseTableName, SessionEventRow.databaseTableName, AgentEventRow.databaseTableName, SettingsRow.databaseTableName,
+    ]
+
+    /// The counts of ``tables``, in that order.
+    init(inTableOrder counts: [Int]) {
+        self.init()
+        guard counts.count == Self.tables.count else { return }
+        (agents, groups, members, sessions) = (counts[0], counts[1], counts[2], counts[3])
+        (messages, sessionEvents, agentEvents, settings) = (counts[4], counts[5], counts[6], counts[7])
+    }
+}

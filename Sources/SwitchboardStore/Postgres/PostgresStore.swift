@@ -325,17 +325,10 @@ public final class PostgresStore: SwitchboardStore {
     }
 
     public func counts() async throws(SwitchboardError) -> StoreCounts {
-        let tables = [
-            AgentRow.databaseTableName, GroupRow.databaseTableName, GroupMemberRow.databaseTableName, SessionRow.databaseTableName,
-            MessageRow.databaseTableName, SessionEventRow.databaseTableName, AgentEventRow.databaseTableName, SettingsRow.databaseTableName,
-        ]
+        let tables = StoreCounts.tables
         let sql = "SELECT " + tables.map { "(SELECT count(*) FROM \($0) WHERE tenant_id = $1)" }.joined(separator: ", ")
-        let values = try await pool.rows(sql, binds(tenant), { row in try (0..<8).map { try row[$0].decode(Int.self) } }).first ?? []
-        var counts = StoreCounts()
-        guard values.count == 8 else { return counts }
-        (counts.agents, counts.groups, counts.members, counts.sessions) = (values[0], values[1], values[2], values[3])
-        (counts.messages, counts.sessionEvents, counts.agentEvents, counts.settings) = (values[4], values[5], values[6], values[7])
-        return counts
+        let values = try await pool.rows(sql, binds(tenant), { row in try tables.indices.map { try row[$0].decode(Int.self) } }).first
+        return values.map(StoreCounts.init(inTableOrder:)) ?? StoreCounts()
     }
 
     public func export(pageSize: Int, _ receive: @Sendable ([StoreWrite]) async throws(SwitchboardError) -> Void) async throws(SwitchboardError) {

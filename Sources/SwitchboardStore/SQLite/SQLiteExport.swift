@@ -5,17 +5,9 @@ public import SwitchboardCore
 extension SQLiteStore {
     public func counts() async throws(SwitchboardError) -> StoreCounts {
         try await read { db in
-            let tables = [
-                AgentRow.databaseTableName, GroupRow.databaseTableName, GroupMemberRow.databaseTableName,
-                SessionRow.databaseTableName, MessageRow.databaseTableName, SessionEventRow.databaseTableName,
-                AgentEventRow.databaseTableName, SettingsRow.databaseTableName,
-            ]
-            let sql = "SELECT " + tables.map { "(SELECT count(*) FROM \($0))" }.joined(separator: ", ")
+            let sql = "SELECT " + StoreCounts.tables.map { "(SELECT count(*) FROM \($0))" }.joined(separator: ", ")
             guard let row = try Row.fetchOne(db, sql: sql) else { return StoreCounts() }
-            var counts = StoreCounts()
-            (counts.agents, counts.groups, counts.members, counts.sessions) = (row[0], row[1], row[2], row[3])
-            (counts.messages, counts.sessionEvents, counts.agentEvents, counts.settings) = (row[4], row[5], row[6], row[7])
-            return counts
+            return StoreCounts(inTableOrder: StoreCounts.tables.indices.map { row[$0] })
         }
     }
 
