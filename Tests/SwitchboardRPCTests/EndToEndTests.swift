@@ -319,6 +319,23 @@ struct EndToEndTests {
     }
 }
 
+@Suite("Listening")
+struct ListeningTests {
+    @Test("a port already in use fails run() with the bind error; the other server keeps serving")
+    func portInUse() async throws {
+        try await withTestServer { first in
+            // (A debug build trapped here: the server's promise of its end was never completed.)
+            await #expect(throws: (any Error).self) {
+                try await withTestServer(configuration: .init(host: "127.0.0.1", port: first.port)) { _ in }
+            }
+            let client = first.makeClient()
+            let status = try await client.health.check(.init()).status
+            #expect(status == .serving)
+            await client.close()
+        }
+    }
+}
+
 /// Carries a client out of a server's scope.
 private final class RPCConnectionHolder: @unchecked Sendable {
     // Unchecked: written once inside the first scope, read after it ended.

@@ -81,6 +81,8 @@ public final class RPCServer: Service, Sendable {
         var address: Result<SocketAddress, any Error>?
         var shutdownHooks: [@Sendable () -> Void] = []
         var shutdownRequested = false
+        /// Whether the promise of the end (`finished`) is completed: once only.
+        var ended = false
     }
 
     /// The configuration.
@@ -190,6 +192,15 @@ public final class RPCServer: Service, Sendable {
                 .get()
         } catch {
             resolveAddress(.failure(error))
+            // Never running: nothing will complete the promise of its end otherwise (a leaked
+            // promise, which a debug build traps on).
+            let first = shared.withLockedValue { shared in
+                shared.state = .finished
+                defer { shared.ended = true }
+                return !shared.ended
+            }
+            if first { finished.fail(error) }
+            logger.error("cannot listen", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)", "error": "\(error)"])
             throw error
         }
         let address = channel.localAddress!
@@ -268,8 +279,12 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func markFinished() {
-        shared.withLockedValue { $0.state = .finished }
-        finished.succeed()
+        let first = shared.withLockedValue { shared in
+            shared.state = .finished
+            defer { shared.ended = true }
+            return !shared.ended
+        }
+        if first { finished.succeed() }
     }
 
     private func resolveAddress(_ result: Result<SocketAddress, any Error>) {
