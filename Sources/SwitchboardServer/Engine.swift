@@ -146,9 +146,15 @@ public actor SwitchboardEngine {
     /// every caller waiting; then lets the store take checked writes again. While the database
     /// is away the state stays ``stale``, and the next command tries again.
     private func reload() async {
-        if let reloading {
-            await reloading.value
-            return
+        if let current = reloading {
+            await current.value
+            guard stale else { return }
+            // That reload began before this caller came, maybe while the database was still away:
+            // one more (or the one another caller began meanwhile).
+            if let newer = reloading, newer != current {
+                await newer.value
+                return
+            }
         }
         let task = Task {
             do {
@@ -160,7 +166,7 @@ public actor SwitchboardEngine {
         }
         reloading = task
         await task.value
-        reloading = nil
+        if reloading == task { reloading = nil }
     }
 
     private func recovered() {
