@@ -275,12 +275,17 @@ extension ColumnSink {
     }
 }
 
-/// The first `size` of `rows` (fetched with one more, to tell whether more follow), and the token
-/// after the last of them.
-func makePage<T: Sendable>(_ rows: [T], size: Int, key: (T) -> String) -> Page<T> {
-    let items = Array(rows.prefix(size))
+/// The first `size` of `rows` (fetched with one more, to tell whether more follow), each made an
+/// item by `make`, and the token after the last of them.
+func makePage<R, T: Sendable>(_ rows: [R], size: Int, key: (R) -> String, _ make: (R) throws -> T) rethrows -> Page<T> {
+    let kept = rows.prefix(size)
     let more = rows.count > size
-    return Page(items: items, nextToken: more ? PageToken.encode(after: items.last.map(key) ?? "") : "")
+    return Page(items: try kept.map(make), nextToken: more ? PageToken.encode(after: kept.last.map(key) ?? "") : "")
+}
+
+/// The first `size` of `rows` as a page; see ``makePage(_:size:key:_:)``.
+func makePage<T: Sendable>(_ rows: [T], size: Int, key: (T) -> String) -> Page<T> {
+    makePage(rows, size: size, key: key) { $0 }
 }
 
 extension StoreCounts {

@@ -30,9 +30,14 @@ struct DatabaseOptions: ParsableArguments {
 
     /// The SQLite file when the database is one.
     var sqlitePath: String? {
-        guard let database else { return databasePath(dataDir: dataDir) }
-        if case .sqlite(let path) = try? StoreLocation(parsing: database) { return path }
-        return nil
+        guard case .sqlite(let path)? = try? parsedLocation() else { return nil }
+        return path
+    }
+
+    /// A failure to open or load the database, in words naming it (`description`: the backend's).
+    func describe(_ error: SwitchboardError, description: String? = nil) -> String {
+        if let path = sqlitePath { return DatabaseChecks.describe(error, databasePath: path) }
+        return description.map { "cannot load \($0): \(error)" } ?? error.message
     }
 
     private func parsedLocation() throws -> StoreLocation {
@@ -65,8 +70,7 @@ struct DatabaseOptions: ParsableArguments {
         do {
             return try await location.openBackend(logger: logger)
         } catch {
-            if let path = sqlitePath { throw DatabaseOpenError(DatabaseChecks.describe(error, databasePath: path)) }
-            throw DatabaseOpenError(error.message)
+            throw DatabaseOpenError(describe(error))
         }
     }
 }

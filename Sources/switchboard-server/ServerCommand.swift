@@ -127,8 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
                 idleAfter: .seconds(tenantIdleSeconds), logger: logger
             )
         } catch {
-            let message = storage.sqlitePath.map { DatabaseChecks.describe(error, databasePath: $0) } ?? "cannot load \(backend.description): \(error)"
-            logger.critical("cannot start: \(message)")
+            logger.critical("cannot start: \(storage.describe(error, description: backend.description))")
             await backend.shutdown()
             throw ExitCode(2)
         }

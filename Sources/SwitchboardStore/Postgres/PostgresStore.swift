@@ -290,17 +290,10 @@ public final class PostgresStore: SwitchboardStore {
     }
 
     public func updateTenant(_ tenant: TenantRecord) async throws(SwitchboardError) {
-        let quotas = tenant.quotas
+        var sink = BindingsSink()
+        TenantRow(tenant).bind(&sink)
         let updated = try await pool.rows(
-            """
-            UPDATE tenants SET display_name = $1, max_agents = $2, max_open_sessions = $3, max_calls_per_second = $4, \
-            max_watchers = $5, created_at = $6 WHERE id = $7 RETURNING id
-            """,
-            binds(
-                tenant.displayName, Int64(quotas.maxAgents), Int64(quotas.maxOpenSessions), Int64(quotas.maxCallsPerSecond),
-                Int64(quotas.maxWatchers), tenant.createdAt.milliseconds, tenant.id
-            ),
-            { row in try row[0].decode(String.self) }
+            TenantRow.updateByKeySQL(mark: "$") + " RETURNING id", sink.bindings, { row in try row[0].decode(String.self) }
         )
         if updated.isEmpty { throw SwitchboardError(.notFound, "tenant '\(tenant.id)' does not exist") }
     }

@@ -138,16 +138,7 @@ extension SQLiteStore {
     public func agents(_ page: PageRequest) async throws(SwitchboardError) -> Page<AgentProfile> {
         try await read { db in
             let rows = try AgentRow.fetchAll(db.cachedStatement(sql: AgentRow.selectPage), arguments: [page.after ?? "", page.size + 1])
-            return try Self.page(rows, size: page.size, key: \.profile.id) { row in try Self.agent(row, db: db) }
+            return try makePage(rows, size: page.size, key: \.profile.id) { row in try Self.agent(row, db: db) }
         }
-    }
-
-    /// The first `size` of `rows` (fetched with one more, to tell whether more follow), and the
-    /// token after the last of them.
-    static func page<R, T>(_ rows: [R], size: Int, key: (R) -> String, _ make: (R) throws -> T) throws -> Page<T> {
-        let items = try rows.prefix(size).map(make)
-        let more = rows.count > size
-        let last = rows.prefix(size).last.map(key)
-        return Page(items: items, nextToken: more ? PageToken.encode(after: last ?? "") : "")
     }
 }

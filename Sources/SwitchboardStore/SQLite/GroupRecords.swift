@@ -130,7 +130,7 @@ extension SQLiteStore {
                 db.cachedStatement(sql: GroupRow.selectWithCountPage),
                 arguments: [page.after ?? "", page.size + 1]
             )
-            return try Self.page(rows, size: page.size, key: { $0[GroupRow.Columns.id] }, Self.group(from:))
+            return try makePage(rows, size: page.size, key: { $0[GroupRow.Columns.id] }, Self.group(from:))
         }
     }
 
@@ -141,7 +141,7 @@ extension SQLiteStore {
             let rows = try AgentRow.fetchAll(
                 db.cachedStatement(sql: GroupMemberRow.selectAgentsPage), arguments: [groupID, page.after ?? "", page.size + 1]
             )
-            return try Self.page(rows, size: page.size, key: \.profile.id) { row in try Self.agent(row, db: db) }
+            return try makePage(rows, size: page.size, key: \.profile.id) { row in try Self.agent(row, db: db) }
         }
     }
 }

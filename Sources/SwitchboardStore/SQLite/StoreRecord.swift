@@ -41,6 +41,15 @@ extension StoreRecord {
         return "\(verb) INTO \(databaseTableName) (\(columnList())) VALUES (\(marks))"
     }
 
+    /// `UPDATE t SET b = ?2, c = ?3 WHERE a = ?1`: every column of the row whose key is the first
+    /// column, binding ``bind(_:)`` as it is (numbered parameters: `?N` for SQLite, `$N` for
+    /// PostgreSQL with `mark` "$").
+    static func updateByKeySQL(mark: String = "?") -> String {
+        let columns = Columns.allCases.map(\.name)
+        let assignments = columns.enumerated().dropFirst().map { "\($1) = \(mark)\($0 + 1)" }.joined(separator: ", ")
+        return "UPDATE \(databaseTableName) SET \(assignments) WHERE \(columns[0]) = \(mark)1"
+    }
+
     /// Runs the cached statement of `sql` (an ``insertSQL(or:)``) with the record's values.
     func write(_ db: Database, sql: String) throws {
         try db.run(sql) { bind(&$0) }

@@ -19,11 +19,7 @@ struct TenantRow: StoreRecord {
     static let insert = insertSQL()
     static let insertIfMissing = insertSQL(or: .ignore)
     static let selectAll = selectSQL() + " ORDER BY \(Columns.id.name)"
-    static let update = """
-        UPDATE \(databaseTableName) SET \(Columns.displayName.name) = ?, \(Columns.maxAgents.name) = ?, \
-        \(Columns.maxOpenSessions.name) = ?, \(Columns.maxCallsPerSecond.name) = ?, \(Columns.maxWatchers.name) = ?, \
-        \(Columns.createdAt.name) = ? WHERE \(Columns.id.name) = ?
-        """
+    static let update = updateByKeySQL()
     static let delete = "DELETE FROM \(databaseTableName) WHERE \(Columns.id.name) = ?"
     static let deleteKeys = "DELETE FROM \(APIKeyRow.databaseTableName) WHERE \(APIKeyRow.Columns.tenantID.name) = ?"
 
@@ -86,15 +82,7 @@ extension SQLiteStore {
     /// - Throws: `NOT_FOUND` when there is no such tenant.
     public func updateTenant(_ tenant: TenantRecord) async throws(SwitchboardError) {
         try await write { db in
-            try db.run(TenantRow.update) { row in
-                row.add(tenant.displayName)
-                row.add(tenant.quotas.maxAgents)
-                row.add(tenant.quotas.maxOpenSessions)
-                row.add(tenant.quotas.maxCallsPerSecond)
-                row.add(tenant.quotas.maxWatchers)
-                row.add(tenant.createdAt.milliseconds)
-                row.add(tenant.id)
-            }
+            try TenantRow(tenant).write(db, sql: TenantRow.update)
             if db.changesCount == 0 { throw SwitchboardError(.notFound, "tenant '\(tenant.id)' does not exist") }
         }
     }
